@@ -1,0 +1,136 @@
+"""The `gateway` command: serve, migrate, sandbox, dev, openapi, env-example."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from gateway.config import ConfigError, Settings, env_example, read_env_file
+
+
+def _environment(env_file: str | None) -> dict[str, str]:
+    """The process environment, over the values of ``--env-file`` (the environment wins)."""
+    values: dict[str, str] = {}
+    if env_file:
+        values.update(read_env_file(Path(env_file)))
+    values.update(os.environ)
+    return values
+
+
+def _settings(env: Mapping[str, str], args: argparse.Namespace) -> Settings:
+    merged = dict(env)
+    if getattr(args, "port", None) is not None:
+        merged["GATEWAY_PORT"] = str(args.port)
+    if getattr(args, "host", None):
+        merged["GATEWAY_HOST"] = args.host
+    return Settings.from_env(merged)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from gateway.server import serve
+
+    settings = _settings(_environment(args.env_file), args)
+    serve(settings)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from gateway.db import apply_migrations
+    from gateway.logs import configure_logging
+
+    env = _environment(args.env_file)
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        raise ConfigError("DATABASE_URL is required: PostgreSQL URL to migrate")
+    configure_logging(env.get("LOG_LEVEL", "INFO"))
+    applied = apply_migrations(url)
+    print(f"migrations: {applied} applied, database up to date")
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from gateway.logs import configure_logging
+    from gateway.sandbox.app import run
+    from gateway.sandbox.settings import SandboxSettings
+
+    env = _environment(args.env_file)
+    if args.port is not None:
+        env["SANDBOX_PORT"] = str(args.port)
+    try:
+        sandbox_settings = SandboxSettings.from_env(env)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    configure_logging(env.get("LOG_LEVEL", "INFO"))
+    try:
+        asyncio.run(run(sandbox_settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from gateway.devstack import run_dev
+
+    return run_dev(_environment(args.env_file))
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from gateway.openapi import write_document
+
+    write_document(Path(args.output) if args.output else None)
+    return 0
+
+
+def cmd_env_example(args: argparse.Namespace) -> int:
+    sys.stdout.write(env_example())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="gateway", description="Enedis Data Connect gateway")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway (settings from the environment)")
+    serve.add_argument("--env-file", help="read settings from this dotenv file")
+    serve.add_argument("--port", type=int, help="override GATEWAY_PORT")
+    serve.add_argument("--host", help="override GATEWAY_HOST")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply the database migrations (idempotent)")
+    migrate.add_argument("--env-file")
+    migrate.set_defaults(func=cmd_migrate)
+
+    sandbox = sub.add_parser("sandbox", help="run the Enedis sandbox simulator alone")
+    sandbox.add_argument("--env-file")
+    sandbox.add_argument("--port", type=int, help="override SANDBOX_PORT")
+    sandbox.set_defaults(func=cmd_sandbox)
+
+    dev = sub.add_parser("dev", help="everything on embedded defaults (PostgreSQL, Valkey, sandbox)")
+    dev.add_argument("--env-file")
+    dev.set_defaults(func=cmd_dev)
+
+    openapi = sub.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", help="file to write (default openapi/gateway.json)")
+    openapi.set_defaults(func=cmd_openapi)
+
+    example = sub.add_parser("env-example", help="print every setting with its default")
+    example.set_defaults(func=cmd_env_example)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"gateway: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

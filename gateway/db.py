@@ -1,0 +1,55 @@
+"""PostgreSQL: the asyncpg pool of a replica and the yoyo migrations."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _yoyo_url(database_url: str) -> str:
+    scheme, _, rest = database_url.partition("://")
+    return f"postgresql+psycopg://{rest}" if scheme in {"postgresql", "postgres"} else database_url
+
+
+def apply_migrations(database_url: str, directory: Path = MIGRATIONS_DIR) -> int:
+    """Apply every pending migration; safe to run again. Returns how many were applied."""
+    from yoyo import get_backend, read_migrations
+
+    backend = get_backend(_yoyo_url(database_url))
+    migrations = read_migrations(str(directory))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    log.info("migrations applied: %d pending, %d total", len(pending), len(migrations))
+    return len(pending)
+
+
+def migration_ids(directory: Path = MIGRATIONS_DIR) -> set[str]:
+    return {path.stem for path in directory.glob("*.sql") if not path.stem.endswith(".rollback")}
+
+
+async def pending_migrations(pool: asyncpg.Pool, directory: Path = MIGRATIONS_DIR) -> set[str]:
+    """Migrations of ``directory`` not yet applied to the database (readiness check)."""
+    try:
+        rows = await pool.fetch("SELECT migration_id FROM _yoyo_migration")
+    except asyncpg.UndefinedTableError:
+        return migration_ids(directory)
+    return migration_ids(directory) - {row["migration_id"] for row in rows}
+
+
+async def create_pool(database_url: str, max_size: int) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        database_url,
+        min_size=1,
+        max_size=max_size,
+        command_timeout=10,
+        timeout=5,
+    )
+    assert pool is not None
+    return pool

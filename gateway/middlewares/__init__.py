@@ -1,0 +1,18 @@
+"""The request chain, its order declared here and nowhere else.
+
+    request -> error mapper -> auth -> quota -> cache lookup -> forwarder (route handler)
+
+Each stage is a module of this package; stages that do not concern a route (e.g. quota
+on a management route) pass the request through.
+"""
+
+from __future__ import annotations
+
+from gateway.middlewares.auth import auth
+from gateway.middlewares.cache_lookup import cache_lookup
+from gateway.middlewares.error_mapper import error_mapper
+from gateway.middlewares.quota import quota
+
+CHAIN = (error_mapper, auth, quota, cache_lookup)
+
+__all__ = ["CHAIN"]

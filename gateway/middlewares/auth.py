@@ -1,0 +1,12 @@
+"""Stage of the chain: auth (placeholder until implemented)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.routing import Handler
+
+
+@web.middleware
+async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    return await handler(request)

@@ -1,0 +1,83 @@
+"""The outermost stage: every failure becomes an answer in the dialect of its surface.
+
+v5: ``{"error", "error_description"}`` with Enedis' status codes; legacy: ``{"detail": ...}``
+(422 validation errors in the ``HTTPValidationError`` shape); management and ops: RFC 9457
+``application/problem+json``. Nothing unhandled reaches a client as a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from gateway.errors import GatewayError, problem_body, status_title
+from gateway.routing import Handler, Surface, spec_of
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def render(request: web.Request, error: GatewayError) -> web.Response:
+    """The answer for ``error`` on the surface of ``request``."""
+    surface = spec_of(request).surface
+    body: Any
+    content_type = "application/json"
+    if surface is Surface.V5:
+        body = {"error": error.code, "error_description": error.message}
+    elif surface is Surface.LEGACY:
+        if error.status == 422:
+            loc = list(error.location or ("path", error.field or "request"))
+            body = {"detail": [{"loc": loc, "msg": error.message, "type": error.code}]}
+        else:
+            body = {"detail": error.message}
+    else:
+        body = problem_body(error, instance=request.path)
+        content_type = PROBLEM_JSON
+    response = web.Response(
+        status=error.status,
+        body=json.dumps(body).encode(),
+        content_type=content_type,
+        headers=error.headers,
+    )
+    response["error_code"] = error.code
+    return response
+
+
+def _from_http_exception(exc: web.HTTPException) -> GatewayError:
+    status = exc.status
+    code = {
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+    }.get(status, "http_error")
+    message = {
+        404: "No route matches this path.",
+        405: "This method is not allowed on this path.",
+        413: "The request body is too large.",
+    }.get(status, exc.text if exc.text and not exc.text.startswith(str(status)) else status_title(status))
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after"}}
+    return GatewayError(status, code, message, headers=headers)
+
+
+@web.middleware
+async def error_mapper(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except GatewayError as error:
+        return render(request, error)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return render(request, _from_http_exception(exc))
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, spec_of(request).name or "route")
+        error = GatewayError(500, "internal_error", "The gateway failed to handle this request.")
+        return render(request, error)

@@ -1,0 +1,59 @@
+"""Running the gateway: listen, then on SIGTERM/SIGINT stop accepting and drain."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Sequence
+
+from aiohttp import web
+
+from gateway.app import build_app
+from gateway.config import Settings
+from gateway.logs import configure_logging
+
+log = logging.getLogger(__name__)
+
+Site = tuple[web.Application, str, int]
+
+
+async def run_until_signal(
+    sites: Sequence[Site], grace: float, on_started: Callable[[], None] | None = None
+) -> None:
+    """Serve every (app, host, port) until SIGTERM/SIGINT, then stop accepting new
+    connections and give in-flight requests ``grace`` seconds before closing resources."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runners: list[web.AppRunner] = []
+    try:
+        for app, host, port in sites:
+            runner = web.AppRunner(app, access_log=None, shutdown_timeout=grace)
+            await runner.setup()
+            runners.append(runner)
+            await web.TCPSite(runner, host, port, reuse_address=True).start()
+        if on_started is not None:
+            on_started()
+        await stop.wait()
+        log.info("shutting down: draining in-flight requests (grace %.0fs)", grace)
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def serve(settings: Settings) -> None:
+    """Serve until SIGTERM/SIGINT; in-flight requests get ``shutdown_grace`` seconds."""
+    configure_logging(settings.log_level)
+
+    def started() -> None:
+        log.info("gateway listening on http://%s:%d", settings.host, settings.port)
+
+    asyncio.run(
+        run_until_signal(
+            [(build_app(settings), settings.host, settings.port)], settings.shutdown_grace, started
+        )
+    )

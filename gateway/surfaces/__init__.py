@@ -1,0 +1,11 @@
+"""The surfaces: thin adapters over the same chain, each registering its routes."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def register_all(app: web.Application) -> None:
+    from gateway.surfaces import ops
+
+    ops.register(app)
