@@ -59,3 +59,19 @@ class SharedStore:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+async def delete_account_keys(store: SharedStore, account_id: str) -> int:
+    """Delete every Redis key of an account (cache, counters, snapshots)."""
+    from gateway import redis_keys
+
+    deleted = 0
+    batch: list[bytes] = []
+    async for key in store.client.scan_iter(match=redis_keys.account_pattern(account_id), count=1000):
+        batch.append(key)
+        if len(batch) >= 500:
+            deleted += await store.client.unlink(*batch)
+            batch.clear()
+    if batch:
+        deleted += await store.client.unlink(*batch)
+    return deleted

@@ -1,0 +1,1 @@
+"""What a data request is, independent of the surface it came through."""

@@ -1,0 +1,31 @@
+"""The names of every Redis key, in one place.
+
+Everything that belongs to an account starts with the hash tag ``{a:<account_id>}``, so
+that one account's keys live in one Redis Cluster slot and can be found and deleted
+together. Usage point ids never appear in clear: they are replaced by a keyed digest.
+"""
+
+from __future__ import annotations
+
+
+def account_tag(account_id: str) -> str:
+    return "{a:" + account_id + "}"
+
+
+def account_pattern(account_id: str) -> str:
+    """SCAN pattern of every key of an account (``[`` and ``{`` escaped)."""
+    return "\\{a:" + account_id + "\\}:*"
+
+
+def account_index(account_id: str) -> str:
+    """A set of every key written for the account (purges need no SCAN)."""
+    return f"{account_tag(account_id)}:index"
+
+
+# Application-wide keys
+APP_TOKEN = "enedis:app_token"
+APP_TOKEN_LOCK = "enedis:app_token:lock"
+LIMITER = "{limiter}"
+BREAKER = "enedis:breaker"
+OAUTH_STATE_PREFIX = "oauth:state:"
+AUTH_FAIL_ADDRESS_PREFIX = "authfail:addr:"
