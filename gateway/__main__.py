@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -66,10 +67,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     configure_logging(env.get("LOG_LEVEL", "INFO"))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(sandbox_settings))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -110,7 +109,9 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, help="override SANDBOX_PORT")
     sandbox.set_defaults(func=cmd_sandbox)
 
-    dev = sub.add_parser("dev", help="everything on embedded defaults (PostgreSQL, Valkey, sandbox)")
+    dev = sub.add_parser(
+        "dev", help="everything on embedded defaults (PostgreSQL, Valkey, sandbox)"
+    )
     dev.add_argument("--env-file")
     dev.set_defaults(func=cmd_dev)
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from gateway import db, state
 from gateway.config import Settings
+from gateway.keyring import Keyring
 from gateway.middlewares import CHAIN
 from gateway.shared_store import SharedStore
 
@@ -42,12 +43,54 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
     await session.close()
 
 
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    """The services of the request path, built over the shared resources."""
+    from gateway.cache.store import CacheStore
+    from gateway.enedis.app_token import AppTokenProvider
+    from gateway.enedis.breaker import CircuitBreaker
+    from gateway.enedis.forwarder import Forwarder
+    from gateway.enedis.limiter import Limiter
+    from gateway.quota import Quotas
+
+    settings = app[state.SETTINGS]
+    store = app[state.STORE]
+    keyring = app[state.KEYRING]
+    app[state.CACHE] = CacheStore(store, keyring, settings)
+    app[state.QUOTAS] = Quotas(
+        store,
+        upstream_limit=settings.daily_limit_upstream,
+        cached_limit=settings.daily_limit_cached,
+    )
+    limiter = Limiter(
+        store,
+        rate=settings.enedis_rate_limit,
+        hourly=settings.enedis_hourly_limit,
+        replicas=settings.replicas,
+        max_wait=settings.upstream_max_wait,
+    )
+    tokens = AppTokenProvider(
+        http=app[state.HTTP],
+        store=store,
+        server_key=settings.secret_key,
+        base_url=settings.enedis_base_url,
+        client_id=settings.enedis_client_id,
+        client_secret=settings.enedis_client_secret,
+        timeout=settings.upstream_timeout,
+    )
+    breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown)
+    forwarder = Forwarder(settings, app[state.HTTP], limiter, tokens, breaker)
+    app[state.FORWARDER] = forwarder
+    yield
+    await forwarder.close()
+
+
 def build_app(settings: Settings) -> web.Application:
     """The gateway application for ``settings`` (resources open on startup)."""
     from gateway.surfaces import register_all
 
     app = web.Application(middlewares=list(CHAIN), client_max_size=settings.max_body_bytes)
     app[state.SETTINGS] = settings
-    app.cleanup_ctx.extend([_database, _shared_store, _http_client])
+    app[state.KEYRING] = Keyring(settings.secret_key)
+    app.cleanup_ctx.extend([_database, _shared_store, _http_client, _services])
     register_all(app)
     return app

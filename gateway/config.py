@@ -8,6 +8,7 @@ A missing or malformed setting raises ``ConfigError`` with one line naming it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ def _float(low: float, high: float | None = None) -> Callable[[str], float]:
             value = float(raw.strip())
         except ValueError:
             raise ValueError("must be a number") from None
-        if value != value or value < low or (high is not None and value > high):
+        if math.isnan(value) or value < low or (high is not None and value > high):
             bound = f"between {low} and {high}" if high is not None else f"at least {low}"
             raise ValueError(f"must be a number {bound}")
         return value
@@ -73,7 +74,9 @@ def _str(min_length: int = 1) -> Callable[[str], str]:
         value = raw.strip()
         if len(value) < min_length:
             raise ValueError(
-                "must not be empty" if min_length == 1 else f"must be at least {min_length} characters"
+                "must not be empty"
+                if min_length == 1
+                else f"must be at least {min_length} characters"
             )
         return value
 
@@ -130,74 +133,236 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("DATABASE_URL", "database_url", _url("postgresql", "postgres"), None,
-            "PostgreSQL URL (accounts, usage points, consents)."),
-    Setting("REDIS_URL", "redis_url", _url("redis", "rediss", "unix"), None,
-            "Redis/Valkey URL (cache, quotas, limiter, application token)."),
-    Setting("ENEDIS_BASE_URL", "enedis_base_url", _url("http", "https"), None,
-            "Enedis API host (token + data), e.g. https://gw.ext.prod.api.enedis.fr."),
-    Setting("ENEDIS_AUTHORIZE_URL", "enedis_authorize_url", _url("http", "https"), None,
-            "Enedis consent page (dataconnect/v1/oauth2/authorize)."),
-    Setting("ENEDIS_CLIENT_ID", "enedis_client_id", _str(), None,
-            "The gateway's Enedis application client_id."),
-    Setting("ENEDIS_CLIENT_SECRET", "enedis_client_secret", _str(), None,
-            "The gateway's Enedis application client_secret.", secret=True),
-    Setting("GATEWAY_SECRET_KEY", "secret_key", _str(32), None,
-            "Server key (at least 32 characters): signs tokens and states, keys digests.",
-            secret=True),
+    Setting(
+        "DATABASE_URL",
+        "database_url",
+        _url("postgresql", "postgres"),
+        None,
+        "PostgreSQL URL (accounts, usage points, consents).",
+    ),
+    Setting(
+        "REDIS_URL",
+        "redis_url",
+        _url("redis", "rediss", "unix"),
+        None,
+        "Redis/Valkey URL (cache, quotas, limiter, application token).",
+    ),
+    Setting(
+        "ENEDIS_BASE_URL",
+        "enedis_base_url",
+        _url("http", "https"),
+        None,
+        "Enedis API host (token + data), e.g. https://gw.ext.prod.api.enedis.fr.",
+    ),
+    Setting(
+        "ENEDIS_AUTHORIZE_URL",
+        "enedis_authorize_url",
+        _url("http", "https"),
+        None,
+        "Enedis consent page (dataconnect/v1/oauth2/authorize).",
+    ),
+    Setting(
+        "ENEDIS_CLIENT_ID",
+        "enedis_client_id",
+        _str(),
+        None,
+        "The gateway's Enedis application client_id.",
+    ),
+    Setting(
+        "ENEDIS_CLIENT_SECRET",
+        "enedis_client_secret",
+        _str(),
+        None,
+        "The gateway's Enedis application client_secret.",
+        secret=True,
+    ),
+    Setting(
+        "GATEWAY_SECRET_KEY",
+        "secret_key",
+        _str(32),
+        None,
+        "Server key (at least 32 characters): signs tokens and states, keys digests.",
+        secret=True,
+    ),
     Setting("GATEWAY_HOST", "host", _str(), "127.0.0.1", "Address the gateway listens on."),
     Setting("GATEWAY_PORT", "port", _int(1, 65535), "8080", "Port the gateway listens on."),
-    Setting("PUBLIC_URL", "public_url", _optional_url, "",
-            "Public base URL of the gateway (default http://localhost:GATEWAY_PORT)."),
-    Setting("ACCESS_TOKEN_TTL_SECONDS", "access_token_ttl", _int(60), "3600",
-            "Lifetime of the gateway's access tokens."),
-    Setting("CONSENT_DURATION", "consent_duration", _duration, "P36M",
-            "Consent duration asked from Enedis (at most P3Y)."),
-    Setting("CONSENT_DONE_URL", "consent_done_url", _optional_url, "",
-            "Where to send the browser after a consent (default: a small page)."),
-    Setting("ADMIN_API_KEY", "admin_api_key", _optional_str, "",
-            "Key for the admin routes (header ADMIN_API_KEY); empty disables it.", secret=True),
-    Setting("ADMIN_EMAILS", "admin_emails", _emails, "",
-            "Comma-separated account emails allowed on the admin routes."),
-    Setting("ENEDIS_RATE_LIMIT", "enedis_rate_limit", _int(1), "5",
-            "Upstream calls per second for the whole application."),
-    Setting("ENEDIS_HOURLY_LIMIT", "enedis_hourly_limit", _int(1), "10000",
-            "Upstream calls per hour for the whole application."),
-    Setting("GATEWAY_REPLICAS", "replicas", _int(1), "1",
-            "Number of replicas; each limits itself to its share of the rate when Redis is down."),
-    Setting("UPSTREAM_MAX_WAIT_SECONDS", "upstream_max_wait", _float(0.0), "20",
-            "Longest wait for a limiter slot before answering 503."),
-    Setting("UPSTREAM_TIMEOUT_SECONDS", "upstream_timeout", _float(0.1), "10",
-            "Timeout of one upstream attempt."),
-    Setting("UPSTREAM_MAX_ATTEMPTS", "upstream_max_attempts", _int(1, 20), "4",
-            "Attempts per upstream call (retries on 429, 5xx and timeouts)."),
-    Setting("UPSTREAM_DEADLINE_SECONDS", "upstream_deadline", _float(0.5), "30",
-            "Overall deadline of an upstream call, retries included."),
-    Setting("UPSTREAM_BACKOFF_SECONDS", "upstream_backoff", _float(0.0), "0.2",
-            "Base of the exponential backoff (full jitter)."),
-    Setting("BREAKER_FAILURE_THRESHOLD", "breaker_threshold", _int(1), "5",
-            "Consecutive upstream failures that open the circuit breaker."),
-    Setting("BREAKER_COOLDOWN_SECONDS", "breaker_cooldown", _float(0.1), "30",
-            "How long the breaker stays open before one probe."),
-    Setting("USER_DAILY_LIMIT_NO_CACHE", "daily_limit_upstream", _int(0), "50",
-            "Upstream calls an account may cause per UTC day."),
-    Setting("USER_DAILY_LIMIT_WITH_CACHE", "daily_limit_cached", _int(0), "1000",
-            "Requests answered from cache per account per UTC day."),
+    Setting(
+        "PUBLIC_URL",
+        "public_url",
+        _optional_url,
+        "",
+        "Public base URL of the gateway (default http://localhost:GATEWAY_PORT).",
+    ),
+    Setting(
+        "ACCESS_TOKEN_TTL_SECONDS",
+        "access_token_ttl",
+        _int(60),
+        "3600",
+        "Lifetime of the gateway's access tokens.",
+    ),
+    Setting(
+        "CONSENT_DURATION",
+        "consent_duration",
+        _duration,
+        "P36M",
+        "Consent duration asked from Enedis (at most P3Y).",
+    ),
+    Setting(
+        "CONSENT_DONE_URL",
+        "consent_done_url",
+        _optional_url,
+        "",
+        "Where to send the browser after a consent (default: a small page).",
+    ),
+    Setting(
+        "ADMIN_API_KEY",
+        "admin_api_key",
+        _optional_str,
+        "",
+        "Key for the admin routes (header ADMIN_API_KEY); empty disables it.",
+        secret=True,
+    ),
+    Setting(
+        "ADMIN_EMAILS",
+        "admin_emails",
+        _emails,
+        "",
+        "Comma-separated account emails allowed on the admin routes.",
+    ),
+    Setting(
+        "ENEDIS_RATE_LIMIT",
+        "enedis_rate_limit",
+        _int(1),
+        "5",
+        "Upstream calls per second for the whole application.",
+    ),
+    Setting(
+        "ENEDIS_HOURLY_LIMIT",
+        "enedis_hourly_limit",
+        _int(1),
+        "10000",
+        "Upstream calls per hour for the whole application.",
+    ),
+    Setting(
+        "GATEWAY_REPLICAS",
+        "replicas",
+        _int(1),
+        "1",
+        "Number of replicas; each limits itself to its share of the rate when Redis is down.",
+    ),
+    Setting(
+        "UPSTREAM_MAX_WAIT_SECONDS",
+        "upstream_max_wait",
+        _float(0.0),
+        "20",
+        "Longest wait for a limiter slot before answering 503.",
+    ),
+    Setting(
+        "UPSTREAM_TIMEOUT_SECONDS",
+        "upstream_timeout",
+        _float(0.1),
+        "10",
+        "Timeout of one upstream attempt.",
+    ),
+    Setting(
+        "UPSTREAM_MAX_ATTEMPTS",
+        "upstream_max_attempts",
+        _int(1, 20),
+        "4",
+        "Attempts per upstream call (retries on 429, 5xx and timeouts).",
+    ),
+    Setting(
+        "UPSTREAM_DEADLINE_SECONDS",
+        "upstream_deadline",
+        _float(0.5),
+        "30",
+        "Overall deadline of an upstream call, retries included.",
+    ),
+    Setting(
+        "UPSTREAM_BACKOFF_SECONDS",
+        "upstream_backoff",
+        _float(0.0),
+        "0.2",
+        "Base of the exponential backoff (full jitter).",
+    ),
+    Setting(
+        "BREAKER_FAILURE_THRESHOLD",
+        "breaker_threshold",
+        _int(1),
+        "5",
+        "Consecutive upstream failures that open the circuit breaker.",
+    ),
+    Setting(
+        "BREAKER_COOLDOWN_SECONDS",
+        "breaker_cooldown",
+        _float(0.1),
+        "30",
+        "How long the breaker stays open before one probe.",
+    ),
+    Setting(
+        "USER_DAILY_LIMIT_NO_CACHE",
+        "daily_limit_upstream",
+        _int(0),
+        "50",
+        "Upstream calls an account may cause per UTC day.",
+    ),
+    Setting(
+        "USER_DAILY_LIMIT_WITH_CACHE",
+        "daily_limit_cached",
+        _int(0),
+        "1000",
+        "Requests answered from cache per account per UTC day.",
+    ),
     Setting("CACHE_TTL_SECONDS", "cache_ttl", _int(1), "86400", "Freshness of settled data."),
-    Setting("CACHE_TTL_RECENT_SECONDS", "cache_ttl_recent", _int(1), "3600",
-            "Freshness of days that may still change (the last two days)."),
-    Setting("CACHE_TTL_NO_DATA_SECONDS", "cache_ttl_no_data", _int(1), "900",
-            "Freshness of 'no data' answers."),
-    Setting("CACHE_STALE_SECONDS", "cache_stale", _int(0), "604800",
-            "How long expired entries are kept to be served (stale) while Enedis fails."),
-    Setting("AUTH_MAX_FAILURES", "auth_max_failures", _int(1), "10",
-            "Failed password/secret attempts allowed per window, per account and per address."),
-    Setting("AUTH_FAILURE_WINDOW_SECONDS", "auth_failure_window", _int(1), "900",
-            "Window of the failed-attempt throttle."),
-    Setting("SHUTDOWN_GRACE_SECONDS", "shutdown_grace", _float(0.0), "15",
-            "Time given to in-flight requests on SIGTERM."),
-    Setting("CORS_ORIGINS", "cors_origins", _csv, "",
-            "Comma-separated origins allowed by CORS; empty keeps CORS closed."),
+    Setting(
+        "CACHE_TTL_RECENT_SECONDS",
+        "cache_ttl_recent",
+        _int(1),
+        "3600",
+        "Freshness of days that may still change (the last two days).",
+    ),
+    Setting(
+        "CACHE_TTL_NO_DATA_SECONDS",
+        "cache_ttl_no_data",
+        _int(1),
+        "900",
+        "Freshness of 'no data' answers.",
+    ),
+    Setting(
+        "CACHE_STALE_SECONDS",
+        "cache_stale",
+        _int(0),
+        "604800",
+        "How long expired entries are kept to be served (stale) while Enedis fails.",
+    ),
+    Setting(
+        "AUTH_MAX_FAILURES",
+        "auth_max_failures",
+        _int(1),
+        "10",
+        "Failed password/secret attempts allowed per window, per account and per address.",
+    ),
+    Setting(
+        "AUTH_FAILURE_WINDOW_SECONDS",
+        "auth_failure_window",
+        _int(1),
+        "900",
+        "Window of the failed-attempt throttle.",
+    ),
+    Setting(
+        "SHUTDOWN_GRACE_SECONDS",
+        "shutdown_grace",
+        _float(0.0),
+        "15",
+        "Time given to in-flight requests on SIGTERM.",
+    ),
+    Setting(
+        "CORS_ORIGINS",
+        "cors_origins",
+        _csv,
+        "",
+        "Comma-separated origins allowed by CORS; empty keeps CORS closed.",
+    ),
     Setting("MAX_BODY_BYTES", "max_body_bytes", _int(1024), "65536", "Largest request body."),
     Setting("DB_POOL_MAX", "db_pool_max", _int(1), "10", "PostgreSQL connections per replica."),
     Setting("LOG_LEVEL", "log_level", _log_level, "INFO", "DEBUG, INFO, WARNING or ERROR."),
@@ -280,12 +445,12 @@ def read_env_file(path: Path) -> dict[str, str]:
     if not path.is_file():
         raise ConfigError(f"--env-file {path}: no such file")
     values: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = line.strip()
+    for number, raw_line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw_line.strip()
         if not line or line.startswith("#"):
             continue
         if line.startswith("export "):
-            line = line[len("export ") :]
+            line = line.removeprefix("export ")
         key, sep, value = line.partition("=")
         key = key.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):

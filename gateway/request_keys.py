@@ -1,16 +1,18 @@
-"""Typed per-request state shared by the stages of the chain."""
+"""Per-request state shared by the stages of the chain (keys of ``request[...]``).
+
+aiohttp 3.13 has no typed ``RequestKey``; the types are documented here instead:
+``PRINCIPAL`` → ``accounts.principal.Principal``, ``DATA_REQUEST`` → ``data.request.DataRequest``,
+``CACHE_STATUS`` → ``str``, ``QUOTA`` → ``middlewares.quota.QuotaGuard``, ``PLAN`` → list of
+``(start, end)`` runs the forwarder must fetch, ``FETCHED`` → ``data.outcome.Fetched``.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Final
 
-from aiohttp import web
-
-from gateway.data.request import DataRequest
-
-if TYPE_CHECKING:
-    from gateway.accounts.principal import Principal
-
-PRINCIPAL: web.RequestKey["Principal"] = web.RequestKey("principal")
-DATA_REQUEST = web.RequestKey("data_request", DataRequest)
-CACHE_STATUS = web.RequestKey("cache_status", str)
+PRINCIPAL: Final = "gateway.principal"
+DATA_REQUEST: Final = "gateway.data_request"
+CACHE_STATUS: Final = "gateway.cache_status"
+QUOTA: Final = "gateway.quota"
+PLAN: Final = "gateway.plan"
+FETCHED: Final = "gateway.fetched"

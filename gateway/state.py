@@ -9,6 +9,7 @@ import asyncpg
 from aiohttp import web
 
 from gateway.config import Settings
+from gateway.keyring import Keyring
 from gateway.shared_store import SharedStore
 
 if TYPE_CHECKING:
@@ -21,7 +22,8 @@ SETTINGS = web.AppKey("settings", Settings)
 DB = web.AppKey("db", asyncpg.Pool)
 STORE = web.AppKey("store", SharedStore)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
-ACCOUNTS: web.AppKey["Accounts"] = web.AppKey("accounts")
-FORWARDER: web.AppKey["Forwarder"] = web.AppKey("forwarder")
-CACHE: web.AppKey["CacheStore"] = web.AppKey("cache")
-QUOTAS: web.AppKey["Quotas"] = web.AppKey("quotas")
+KEYRING = web.AppKey("keyring", Keyring)
+ACCOUNTS: web.AppKey[Accounts] = web.AppKey("accounts")
+FORWARDER: web.AppKey[Forwarder] = web.AppKey("forwarder")
+CACHE: web.AppKey[CacheStore] = web.AppKey("cache")
+QUOTAS: web.AppKey[Quotas] = web.AppKey("quotas")

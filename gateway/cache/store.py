@@ -1,20 +1,197 @@
-"""The encrypted per-user cache store (purges only until the full store lands)."""
+"""The encrypted per-user cache: one entry per day of ranged data, one per usage point
+for customer data.
+
+Keys are ``{a:<account>}:c:<digest>`` where the digest is keyed by the server key and
+covers the usage point, endpoint and day: neither ids nor dates appear in clear. Values
+are sealed with the account's key (AES-GCM, the Redis key as associated data). Each
+entry knows until when it is fresh; Redis keeps it ``CACHE_STALE_SECONDS`` longer so it
+can be served, marked stale, while Enedis fails. A per-point index set lets purges find
+the keys without scanning.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
 from gateway import redis_keys
+from gateway.cache.crypto import EntryCipher
+from gateway.config import Settings
+from gateway.data.days import Reading, each_day, expected_points
+from gateway.enedis.catalogue import DataKind, Endpoint
 from gateway.keyring import Keyring
+from gateway.observability import metrics
 from gateway.shared_store import REDIS_ERRORS, SharedStore
+
+ALL = "all"  # the "day" of a customer-data entry
+
+
+@dataclass(slots=True)
+class Entry:
+    readings: list[Reading] | None  # None: Enedis had no data that day
+    meta: dict[str, Any]
+    fresh_until: float
+    body: dict[str, Any] | None = None  # customer data: the whole answer
+
+    @property
+    def fresh(self) -> bool:
+        return time.time() < self.fresh_until
+
+    def dump(self) -> dict[str, Any]:
+        return {"r": self.readings, "m": self.meta, "f": self.fresh_until, "b": self.body}
+
+    @classmethod
+    def load(cls, raw: Any) -> Entry | None:
+        if not isinstance(raw, dict) or "f" not in raw:
+            return None
+        return cls(raw.get("r"), raw.get("m") or {}, float(raw["f"]), raw.get("b"))
+
+
+@dataclass(slots=True)
+class Lookup:
+    """What the cache holds for a request: fresh entries, stale ones, what is missing."""
+
+    fresh: dict[date | str, Entry] = field(default_factory=dict)
+    stale: dict[date | str, Entry] = field(default_factory=dict)
+    missing: list[date | str] = field(default_factory=list)
 
 
 class CacheStore:
-    def __init__(self, store: SharedStore, keyring: Keyring) -> None:
+    def __init__(self, store: SharedStore, keyring: Keyring, settings: Settings) -> None:
         self.store = store
         self.keyring = keyring
+        self.settings = settings
+
+    # -- naming ---------------------------------------------------------------------------
+
+    def entry_key(
+        self, account_id: str, usage_point_id: str, endpoint: Endpoint, day: date | str
+    ) -> str:
+        label = day.isoformat() if isinstance(day, date) else day
+        mac = hmac.new(
+            self.keyring.point_key,
+            f"{account_id}|{usage_point_id}|{endpoint.name}|{label}".encode(),
+            hashlib.sha256,
+        ).hexdigest()[:40]
+        return f"{redis_keys.account_tag(account_id)}:c:{mac}"
 
     def point_index(self, account_id: str, usage_point_id: str) -> str:
         tag = redis_keys.account_tag(account_id)
         return f"{tag}:ci:{self.keyring.point_digest(account_id, usage_point_id)}"
+
+    def points_index(self, account_id: str) -> str:
+        return f"{redis_keys.account_tag(account_id)}:cpoints"
+
+    # -- reading --------------------------------------------------------------------------
+
+    async def lookup(
+        self,
+        account_id: str,
+        key: bytes,
+        usage_point_id: str,
+        endpoint: Endpoint,
+        days: list[date | str],
+    ) -> Lookup:
+        """Every entry of ``days`` in one round trip (MGET)."""
+        result = Lookup()
+        if not days or not self.store.available:
+            result.missing = list(days)
+            return result
+        keys = [self.entry_key(account_id, usage_point_id, endpoint, day) for day in days]
+        try:
+            values = await self.store.client.mget(keys)
+        except REDIS_ERRORS as exc:
+            self.store.mark_down(exc)
+            metrics.record_redis_fallback("cache")
+            result.missing = list(days)
+            return result
+        cipher = EntryCipher(key)
+        now = time.time()
+        for day, redis_key, sealed in zip(days, keys, values, strict=True):
+            entry = Entry.load(cipher.open(redis_key, sealed)) if sealed else None
+            if entry is None:
+                result.missing.append(day)
+            elif now < entry.fresh_until:
+                result.fresh[day] = entry
+            else:
+                result.stale[day] = entry
+                result.missing.append(day)
+        return result
+
+    # -- writing --------------------------------------------------------------------------
+
+    def ttl_for(self, endpoint: Endpoint, day: date | str, entry: Entry, today: date) -> int:
+        settings = self.settings
+        if entry.readings is None and entry.body is None:
+            return settings.cache_ttl_no_data
+        if isinstance(day, date):
+            if day >= today - timedelta(days=2):
+                return settings.cache_ttl_recent
+            if endpoint.kind is DataKind.LOAD_CURVE and entry.readings is not None:
+                expected = expected_points(entry.readings)
+                if expected is not None and len(entry.readings) < expected - 2:
+                    return settings.cache_ttl_recent  # published incomplete
+        return settings.cache_ttl
+
+    async def write(
+        self,
+        account_id: str,
+        key: bytes,
+        usage_point_id: str,
+        endpoint: Endpoint,
+        entries: dict[date | str, Entry],
+        today: date,
+    ) -> None:
+        """Write ``entries`` back in one round trip (a pipeline), with their index."""
+        if not entries or not self.store.available:
+            return
+        cipher = EntryCipher(key)
+        index = self.point_index(account_id, usage_point_id)
+        now = time.time()
+        stale = self.settings.cache_stale
+        pipe = self.store.client.pipeline(transaction=False)
+        written = []
+        for day, entry in entries.items():
+            ttl = self.ttl_for(endpoint, day, entry, today)
+            entry.fresh_until = now + ttl
+            redis_key = self.entry_key(account_id, usage_point_id, endpoint, day)
+            pipe.set(redis_key, cipher.seal(redis_key, entry.dump()), ex=ttl + stale)
+            written.append(redis_key)
+        pipe.sadd(index, *written)
+        pipe.expire(index, self.settings.cache_ttl + stale + 86400)
+        pipe.sadd(self.points_index(account_id), index)
+        try:
+            await pipe.execute()
+        except REDIS_ERRORS as exc:
+            self.store.mark_down(exc)
+            metrics.record_redis_fallback("cache")
+
+    # -- purging --------------------------------------------------------------------------
+
+    async def purge_days(
+        self,
+        account_id: str,
+        usage_point_id: str,
+        endpoint: Endpoint,
+        start: date | None,
+        end: date | None,
+    ) -> int:
+        """Delete one endpoint's entries of a point (for [start, end[, or the point entry)."""
+        days: list[date | str] = (
+            list(each_day(start, end)) if start is not None and end is not None else [ALL]
+        )
+        keys = [self.entry_key(account_id, usage_point_id, endpoint, day) for day in days]
+        try:
+            deleted = int(await self.store.client.unlink(*keys))
+            await self.store.client.srem(self.point_index(account_id, usage_point_id), *keys)
+        except REDIS_ERRORS as exc:
+            self.store.mark_down(exc)
+            raise
+        return deleted
 
     async def purge_usage_point(self, account_id: str, usage_point_id: str) -> int:
         """Delete every cache entry of one usage point of the account; returns how many."""
@@ -22,29 +199,33 @@ class CacheStore:
         client = self.store.client
         try:
             keys = await client.smembers(index)
-            if keys:
-                await client.unlink(*keys)
+            deleted = int(await client.unlink(*keys)) if keys else 0
             await client.unlink(index)
-            await client.srem(redis_keys.account_tag(account_id) + ":cpoints", index)
+            await client.srem(self.points_index(account_id), index)
         except REDIS_ERRORS as exc:
             self.store.mark_down(exc)
             raise
-        return len(keys)
+        return deleted
 
     async def purge_account(self, account_id: str) -> int:
         """Delete every cache entry of the account."""
         client = self.store.client
-        points_key = redis_keys.account_tag(account_id) + ":cpoints"
+        points_key = self.points_index(account_id)
+        deleted = 0
         try:
             indexes = await client.smembers(points_key)
-            count = 0
             for index in indexes:
                 keys = await client.smembers(index)
                 if keys:
-                    await client.unlink(*keys)
-                count += len(keys)
-            await client.unlink(points_key, *indexes) if indexes else await client.unlink(points_key)
+                    deleted += int(await client.unlink(*keys))
+            await client.unlink(points_key, *indexes)
         except REDIS_ERRORS as exc:
             self.store.mark_down(exc)
             raise
-        return count
+        return deleted
+
+
+def days_of(endpoint: Endpoint, start: date | None, end: date | None) -> list[date | str]:
+    if endpoint.is_ranged and start is not None and end is not None:
+        return list(each_day(start, end))
+    return [ALL]

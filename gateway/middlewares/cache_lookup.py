@@ -1,12 +1,102 @@
-"""Stage of the chain: cache_lookup (placeholder until implemented)."""
+"""Stage of the chain: answer from the encrypted per-user cache, fetch only what is missing.
+
+The days of the request are read in one round trip; the missing runs of days (split at
+the upstream's per-call maximum) go to the forwarder stage; what it fetched is written
+back in one round trip and merged with the cached days. ``X-Cache-Status`` says what
+happened: HIT, MISS, PARTIAL, STALE (expired entries served while Enedis fails) or
+BYPASS (``Cache-Control: no-store``, or a legacy path that must not use the cache).
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
 from aiohttp import web
 
-from gateway.routing import Handler
+from gateway import state
+from gateway.cache.store import Entry, days_of
+from gateway.data.days import runs
+from gateway.data.outcome import build_body, json_response
+from gateway.data.request import CacheMode
+from gateway.enedis.rules import paris_today
+from gateway.errors import UpstreamFailure
+from gateway.observability import metrics
+from gateway.request_keys import CACHE_STATUS, DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
+from gateway.routing import Handler, spec_of
+
+
+def _plan(days: list[date | str], max_days: int | None) -> list[tuple[date | None, date | None]]:
+    ranged = [day for day in days if isinstance(day, date)]
+    if not ranged:
+        return [(None, None)]
+    return list(runs(ranged, max_days))
+
+
+def _mark(request: web.Request, response: web.StreamResponse, status: str) -> web.StreamResponse:
+    request[CACHE_STATUS] = status
+    response.headers["X-Cache-Status"] = status
+    metrics.record_cache(status.lower())
+    return response
 
 
 @web.middleware
 async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResponse:
-    return await handler(request)
+    if spec_of(request).parse is None or DATA_REQUEST not in request:
+        return await handler(request)
+    data = request[DATA_REQUEST]
+    principal = request[PRINCIPAL]
+    cache = request.app[state.CACHE]
+    endpoint = data.endpoint
+    days = days_of(endpoint, data.start, data.end)
+
+    if data.cache is CacheMode.NO_STORE:
+        request[PLAN] = _plan(days, endpoint.max_days_per_call)
+        return _mark(request, await handler(request), "BYPASS")
+
+    if data.cache is CacheMode.REFRESH:
+        lookup_fresh: dict[date | str, Entry] = {}
+        lookup_stale: dict[date | str, Entry] = {}
+        missing = days
+    else:
+        lookup = await cache.lookup(
+            principal.account_id, principal.cache_key, data.usage_point_id, endpoint, days
+        )
+        lookup_fresh, lookup_stale, missing = lookup.fresh, lookup.stale, lookup.missing
+
+    if not missing:
+        await request[QUOTA].charge_cached()
+        return _mark(request, json_response(build_body(data, lookup_fresh), "HIT"), "HIT")
+
+    request[PLAN] = _plan(missing, endpoint.max_days_per_call)
+    try:
+        response = await handler(request)
+    except UpstreamFailure as failure:
+        fetched = request.get(FETCHED)
+        if fetched is not None and fetched.entries:
+            await cache.write(
+                principal.account_id,
+                principal.cache_key,
+                data.usage_point_id,
+                endpoint,
+                fetched.entries,
+                paris_today(),
+            )
+        if not failure.retryable or not all(day in lookup_stale for day in missing):
+            raise
+        await request[QUOTA].charge_cached()
+        entries = {**lookup_stale, **lookup_fresh}
+        return _mark(request, json_response(build_body(data, entries), "STALE"), "STALE")
+
+    fetched = request[FETCHED]
+    await cache.write(
+        principal.account_id,
+        principal.cache_key,
+        data.usage_point_id,
+        endpoint,
+        fetched.entries,
+        paris_today(),
+    )
+    if not lookup_fresh:
+        return _mark(request, response, "MISS")
+    merged = {**lookup_fresh, **fetched.entries}
+    return _mark(request, json_response(build_body(data, merged), "PARTIAL"), "PARTIAL")

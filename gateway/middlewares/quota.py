@@ -1,12 +1,63 @@
-"""Stage of the chain: quota (placeholder until implemented)."""
+"""Stage of the chain: the account's daily allowances, announced in every data answer.
+
+The stage gives the request a ``QuotaGuard``; the later stages charge it by what really
+happens (``charge_cached`` for an answer from cache, ``reserve_upstream(n)`` before n
+upstream calls, ``refund_upstream`` for calls that were not made). The headers describe
+the allowance the request used.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.routing import Handler
+from gateway import state
+from gateway.errors import GatewayError
+from gateway.quota import CACHED, UPSTREAM, Quotas, Usage, rate_limit_headers
+from gateway.request_keys import PRINCIPAL, QUOTA
+from gateway.routing import Handler, spec_of
+
+
+class QuotaGuard:
+    def __init__(self, quotas: Quotas, account_id: str) -> None:
+        self.quotas = quotas
+        self.account_id = account_id
+        self.usage: Usage | None = None
+        self.upstream_reserved = 0
+
+    async def charge_cached(self) -> None:
+        self.usage = await self.quotas.charge(self.account_id, CACHED, 1)
+
+    async def reserve_upstream(self, calls: int) -> None:
+        """Reserve ``calls`` upstream calls, or refuse the whole request up front (429)."""
+        if calls <= 0:
+            return
+        self.usage = await self.quotas.charge(self.account_id, UPSTREAM, calls)
+        self.upstream_reserved += calls
+
+    async def refund_upstream(self, calls: int) -> None:
+        calls = min(calls, self.upstream_reserved)
+        if calls > 0:
+            await self.quotas.refund(self.account_id, UPSTREAM, calls)
+            self.upstream_reserved -= calls
+            if self.usage is not None and self.usage.kind == UPSTREAM:
+                self.usage.used = max(0, self.usage.used - calls)
+
+    def headers(self) -> dict[str, str]:
+        usage = self.usage or Usage(UPSTREAM, self.quotas.limits[UPSTREAM], 0, known=False)
+        return rate_limit_headers(usage)
 
 
 @web.middleware
 async def quota(request: web.Request, handler: Handler) -> web.StreamResponse:
-    return await handler(request)
+    if spec_of(request).parse is None or PRINCIPAL not in request:
+        return await handler(request)
+    guard = QuotaGuard(request.app[state.QUOTAS], request[PRINCIPAL].account_id)
+    request[QUOTA] = guard
+    try:
+        response = await handler(request)
+    except GatewayError as error:
+        for name, value in guard.headers().items():
+            error.headers.setdefault(name, value)
+        raise
+    response.headers.update(guard.headers())
+    return response

@@ -6,6 +6,7 @@ from aiohttp import web
 
 
 def register_all(app: web.Application) -> None:
-    from gateway.surfaces import ops
+    from gateway.surfaces import ops, v5
 
     ops.register(app)
+    v5.register(app)

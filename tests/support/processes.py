@@ -98,6 +98,4 @@ def sandbox_process(log_dir: Path, env: Mapping[str, str] | None = None) -> Chil
 
 def gateway_process(log_dir: Path, env: Mapping[str, str]) -> ChildProcess:
     port = free_port()
-    return ChildProcess(
-        ["serve", "--port", str(port)], env, port, log_dir / f"gateway-{port}.log"
-    )
+    return ChildProcess(["serve", "--port", str(port)], env, port, log_dir / f"gateway-{port}.log")

@@ -1,0 +1,193 @@
+"""The forwarder: the only code that calls Enedis' data endpoints.
+
+Each call takes a limiter slot, carries the shared application token, is retried on
+429 (after the wait Enedis asks for), 5xx and timeouts (exponential backoff with full
+jitter, within an overall deadline), and feeds the circuit breaker. Identical calls in
+flight in this replica are made once and their answer shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+import aiohttp
+
+from gateway.config import Settings
+from gateway.enedis.app_token import AppTokenProvider
+from gateway.enedis.breaker import CircuitBreaker
+from gateway.enedis.catalogue import Endpoint
+from gateway.enedis.error_map import (
+    NO_DATA_CODES,
+    RETRYABLE_STATUSES,
+    breaker_open_failure,
+    parse_error,
+    timeout_failure,
+    unreachable_failure,
+    upstream_failure,
+)
+from gateway.enedis.limiter import Limiter
+from gateway.errors import UpstreamFailure
+from gateway.observability import metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamCall:
+    """One upstream request: an endpoint, a usage point, and for ranged data [start, end[."""
+
+    endpoint: Endpoint
+    usage_point_id: str
+    start: date | None = None
+    end: date | None = None
+
+    def params(self) -> dict[str, str]:
+        params = {"usage_point_id": self.usage_point_id}
+        if self.start is not None and self.end is not None:
+            params["start"] = self.start.isoformat()
+            params["end"] = self.end.isoformat()
+        return params
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResult:
+    call: UpstreamCall
+    body: dict[str, Any] | None  # None: Enedis has no data for this call
+    attempts: int = 1
+    shared: bool = False  # answered by an identical call already in flight
+    limiter_wait: float = 0.0
+
+    @property
+    def no_data(self) -> bool:
+        return self.body is None
+
+
+class Forwarder:
+    def __init__(
+        self,
+        settings: Settings,
+        http: aiohttp.ClientSession,
+        limiter: Limiter,
+        tokens: AppTokenProvider,
+        breaker: CircuitBreaker,
+    ) -> None:
+        self.settings = settings
+        self.http = http
+        self.limiter = limiter
+        self.tokens = tokens
+        self.breaker = breaker
+        self._inflight: dict[UpstreamCall, asyncio.Future[UpstreamResult]] = {}
+        self.calls_made = 0
+
+    async def fetch(self, call: UpstreamCall, account: str) -> UpstreamResult:
+        """The answer of ``call``, made for ``account`` (whose turn it takes at the limiter)."""
+        inflight = self._inflight.get(call)
+        if inflight is not None:
+            result = await asyncio.shield(inflight)
+            return replace(result, shared=True)
+        task = asyncio.get_running_loop().create_task(self._call(call, account))
+        self._inflight[call] = task
+        task.add_done_callback(lambda _: self._inflight.pop(call, None))
+        return await asyncio.shield(task)
+
+    async def _call(self, call: UpstreamCall, account: str) -> UpstreamResult:
+        settings = self.settings
+        deadline = time.monotonic() + settings.upstream_deadline
+        attempts = 0
+        renewed = False
+        waited = 0.0
+        last: UpstreamFailure = timeout_failure()
+        while True:
+            attempts += 1
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise last
+            if not self.breaker.allow():
+                raise breaker_open_failure(self.breaker.retry_after())
+            probe_done = False
+            try:
+                waited += await self.limiter.acquire(
+                    account, max_wait=min(settings.upstream_max_wait, remaining)
+                )
+                token = await self.tokens.get()
+                remaining = deadline - time.monotonic()
+                status, body, retry_after = await self._send(call, token, max(0.1, remaining))
+            except TimeoutError:
+                self.breaker.failure()
+                probe_done = True
+                metrics.record_upstream_call(call.endpoint.name, "timeout")
+                last, wait = timeout_failure(), None
+            except aiohttp.ClientError:
+                self.breaker.failure()
+                probe_done = True
+                metrics.record_upstream_call(call.endpoint.name, "error")
+                last, wait = unreachable_failure(), None
+            else:
+                probe_done = True
+                metrics.record_upstream_call(call.endpoint.name, status)
+                if status == 200:
+                    self.breaker.success()
+                    return UpstreamResult(call, json.loads(body), attempts, limiter_wait=waited)
+                code, message = parse_error(body)
+                if status == 404 and code in NO_DATA_CODES:
+                    self.breaker.success()
+                    return UpstreamResult(call, None, attempts, limiter_wait=waited)
+                if status == 401 and not renewed:
+                    self.breaker.success()
+                    renewed = True
+                    await self.tokens.invalidate(token)
+                    attempts -= 1
+                    continue
+                if status not in RETRYABLE_STATUSES:
+                    self.breaker.success()
+                    raise upstream_failure(status, code, message)
+                if status == 429:
+                    self.breaker.success()
+                else:
+                    self.breaker.failure()
+                last = upstream_failure(status, code, message, retry_after)
+                wait = retry_after if status == 429 else None
+            finally:
+                if not probe_done:
+                    self.breaker.release_probe()
+            if attempts >= settings.upstream_max_attempts:
+                raise last
+            if wait is None:
+                cap = min(5.0, settings.upstream_backoff * (2 ** (attempts - 1)))
+                wait = random.uniform(0, cap)
+            if time.monotonic() + wait >= deadline:
+                raise last
+            await asyncio.sleep(wait)
+
+    async def _send(
+        self, call: UpstreamCall, token: str, timeout: float
+    ) -> tuple[int, bytes, float | None]:
+        self.calls_made += 1
+        url = self.settings.enedis_base_url + call.endpoint.path
+        async with self.http.get(
+            url,
+            params=call.params(),
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=aiohttp.ClientTimeout(total=min(self.settings.upstream_timeout, timeout)),
+        ) as answer:
+            body = await answer.read()
+            return answer.status, body, _retry_after(answer.headers.get("Retry-After"))
+
+    async def close(self) -> None:
+        await self.limiter.close()
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, min(60.0, float(value)))
+    except ValueError:
+        return None

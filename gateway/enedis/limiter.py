@@ -1,0 +1,222 @@
+"""The upstream budget: one limiter for the whole application, fair between accounts.
+
+Slots come from a GCRA in Redis (one atomic script, Redis' own clock) that every
+replica asks: ``rate`` calls per second spaced evenly (no burst, a small safety margin so
+that network jitter never packs ``rate + 1`` calls into one second at Enedis) and
+``hourly`` calls per hour. The script *reserves* the next free slot and answers how long
+to wait for it, unless that is longer than the caller can wait.
+
+Inside a replica, waiting calls queue per account and one dispatcher serves the accounts
+round-robin, holding at most one reservation at a time: a two-year backfill by one
+account cannot push another account's one-day request to the back of a long line.
+
+When Redis is unreachable, the same GCRA runs in process with this replica's share of
+the budget (``rate / replicas``), and Redis is tried again by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import itertools
+import logging
+import time
+from dataclasses import dataclass, field
+
+from gateway import redis_keys
+from gateway.errors import GatewayError, unavailable
+from gateway.observability import metrics
+from gateway.shared_store import REDIS_ERRORS, SharedStore
+
+log = logging.getLogger(__name__)
+
+#: Spacing margin over 1/rate: 5/s becomes one call every 220 ms (4.5/s sustained).
+SPACING_MARGIN = 1.10
+
+# KEYS[1] per-second TAT, KEYS[2] hourly TAT; ARGV: interval_ms, hour_interval_ms,
+# hour_tolerance_ms, max_wait_ms. Returns {granted (1/0), wait_ms}.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local hour_interval = tonumber(ARGV[2])
+local hour_tolerance = tonumber(ARGV[3])
+local max_wait = tonumber(ARGV[4])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local htat = tonumber(redis.call('GET', KEYS[2]) or '0')
+if tat < now then tat = now end
+if htat < now then htat = now end
+local start = tat
+local hour_start = htat - hour_tolerance
+if hour_start > start then start = hour_start end
+local wait = start - now
+if wait > max_wait then
+  return {0, wait}
+end
+redis.call('SET', KEYS[1], start + interval, 'PX', interval + 1000)
+redis.call('SET', KEYS[2], math.max(htat, start) + hour_interval, 'PX', 3600000 + hour_interval)
+return {1, wait}
+"""
+
+
+class LocalGcra:
+    """The same reservation, in process (Redis down): this replica's share of the budget."""
+
+    def __init__(self, interval_ms: float, hour_interval_ms: float, hour_tolerance_ms: float):
+        self.interval = interval_ms
+        self.hour_interval = hour_interval_ms
+        self.hour_tolerance = hour_tolerance_ms
+        self.tat = 0.0
+        self.htat = 0.0
+
+    def reserve(self, max_wait_ms: float) -> tuple[bool, float]:
+        now = time.monotonic() * 1000
+        tat = max(self.tat, now)
+        htat = max(self.htat, now)
+        start = max(tat, htat - self.hour_tolerance)
+        wait = start - now
+        if wait > max_wait_ms:
+            return False, wait
+        self.tat = start + self.interval
+        self.htat = max(htat, start) + self.hour_interval
+        return True, wait
+
+
+@dataclass(eq=False)
+class _Waiter:
+    account: str
+    deadline: float
+    future: asyncio.Future[float] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class Limiter:
+    """Hands out upstream slots: ``async with``-free, just ``await limiter.acquire(account)``."""
+
+    def __init__(
+        self,
+        store: SharedStore,
+        *,
+        rate: int,
+        hourly: int,
+        replicas: int = 1,
+        max_wait: float = 20.0,
+    ) -> None:
+        self.store = store
+        self.max_wait = max_wait
+        self.interval_ms = 1000.0 / rate * SPACING_MARGIN
+        self.hour_interval_ms = 3_600_000.0 / hourly
+        self.hour_tolerance_ms = 3_600_000.0 - self.hour_interval_ms
+        share = max(1, replicas)
+        self.local = LocalGcra(
+            self.interval_ms * share,
+            self.hour_interval_ms * share,
+            max(0.0, 3_600_000.0 - self.hour_interval_ms * share),
+        )
+        self._script = store.client.register_script(_RESERVE)
+        self._queues: dict[str, collections.deque[_Waiter]] = {}
+        self._order: collections.deque[str] = collections.deque()
+        self._wakeup = asyncio.Event()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._ticket = itertools.count()
+
+    async def acquire(self, account: str, max_wait: float | None = None) -> float:
+        """Wait for an upstream slot; returns the seconds waited. Raises 503 when the
+        slot is further away than ``max_wait`` (default ``UPSTREAM_MAX_WAIT_SECONDS``)."""
+        budget = self.max_wait if max_wait is None else max_wait
+        waiter = _Waiter(account, time.monotonic() + budget)
+        queue = self._queues.get(account)
+        if queue is None:
+            queue = self._queues[account] = collections.deque()
+            self._order.append(account)
+        queue.append(waiter)
+        self._ensure_dispatcher()
+        self._wakeup.set()
+        started = time.monotonic()
+        try:
+            await waiter.future
+        finally:
+            if not waiter.future.done():
+                waiter.future.cancel()
+        waited = time.monotonic() - started
+        metrics.record_limiter_wait(waited)
+        return waited
+
+    def _ensure_dispatcher(self) -> None:
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch())
+
+    def _next_waiter(self) -> _Waiter | None:
+        """The first live waiter of the next account in round-robin order."""
+        while self._order:
+            account = self._order.popleft()
+            queue = self._queues[account]
+            while queue and queue[0].future.done():  # cancelled callers
+                queue.popleft()
+            if not queue:
+                del self._queues[account]
+                continue
+            waiter = queue.popleft()
+            if queue:
+                self._order.append(account)
+            else:
+                del self._queues[account]
+            return waiter
+        return None
+
+    async def _dispatch(self) -> None:
+        while True:
+            waiter = self._next_waiter()
+            if waiter is None:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            remaining_ms = max(0.0, (waiter.deadline - time.monotonic()) * 1000)
+            granted, wait_ms = await self._reserve(remaining_ms)
+            if not granted:
+                if not waiter.future.done():
+                    waiter.future.set_exception(self._refusal(wait_ms))
+                continue
+            if wait_ms > 0:
+                await asyncio.sleep(wait_ms / 1000)
+            if not waiter.future.done():
+                waiter.future.set_result(wait_ms / 1000)
+
+    async def _reserve(self, max_wait_ms: float) -> tuple[bool, float]:
+        if self.store.available:
+            try:
+                granted, wait = await self._script(
+                    keys=[f"{redis_keys.LIMITER}:s", f"{redis_keys.LIMITER}:h"],
+                    args=[
+                        int(self.interval_ms),
+                        int(self.hour_interval_ms),
+                        int(self.hour_tolerance_ms),
+                        int(max_wait_ms),
+                    ],
+                )
+                return bool(granted), float(wait)
+            except REDIS_ERRORS as exc:
+                self.store.mark_down(exc)
+                metrics.record_redis_fallback("limiter")
+        return self.local.reserve(max_wait_ms)
+
+    @staticmethod
+    def _refusal(wait_ms: float) -> GatewayError:
+        retry_after = max(1, int(wait_ms / 1000) + 1)
+        return unavailable(
+            "The upstream call budget is exhausted for now; retry later.",
+            retry_after,
+            code="GW-UPSTREAM-BUSY",
+        )
+
+    async def close(self) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dispatcher
+        for queue in self._queues.values():
+            for waiter in queue:
+                if not waiter.future.done():
+                    waiter.future.cancel()

@@ -1,0 +1,156 @@
+"""Per-account daily allowances, counted atomically in Redis, per UTC day.
+
+- ``upstream``: upstream calls the account caused (``USER_DAILY_LIMIT_NO_CACHE``);
+- ``cached``: requests answered from cache (``USER_DAILY_LIMIT_WITH_CACHE``).
+
+Upstream calls are reserved before they are made (a request that needs more calls than
+remain is refused up front, and then nothing goes upstream) and refunded when they were
+not made after all (e.g. answered by an identical call already in flight). When Redis is
+down, quotas fail open: the request is served, a warning is logged and a metric counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from gateway import redis_keys
+from gateway.errors import GatewayError, too_many
+from gateway.observability import metrics
+from gateway.shared_store import REDIS_ERRORS, SharedStore
+
+log = logging.getLogger(__name__)
+
+UPSTREAM = "upstream"
+CACHED = "cached"
+
+# KEYS[1] counter; ARGV: amount, limit, ttl. Returns {charged (1/0), value after}.
+_CHARGE = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local amount = tonumber(ARGV[1])
+if amount > 0 and used + amount > tonumber(ARGV[2]) then
+  return {0, used}
+end
+used = redis.call('INCRBY', KEYS[1], amount)
+if used < 0 then redis.call('SET', KEYS[1], 0, 'KEEPTTL') used = 0 end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return {1, used}
+"""
+
+
+def utc_day(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).strftime("%Y%m%d")
+
+
+def seconds_to_reset(now: datetime | None = None) -> int:
+    now = now or datetime.now(UTC)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((midnight - now).total_seconds()))
+
+
+def counter_key(account_id: str, kind: str, day: str | None = None) -> str:
+    return f"{redis_keys.account_tag(account_id)}:q:{day or utc_day()}:{kind}"
+
+
+@dataclass(slots=True)
+class Usage:
+    """The state of one allowance after the last operation (for the headers)."""
+
+    kind: str
+    limit: int
+    used: int
+    known: bool = True  # False when Redis was unreachable (fail open)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+
+class Quotas:
+    def __init__(self, store: SharedStore, *, upstream_limit: int, cached_limit: int) -> None:
+        self.store = store
+        self.limits = {UPSTREAM: upstream_limit, CACHED: cached_limit}
+        self._charge = store.client.register_script(_CHARGE)
+
+    async def read(self, account_id: str) -> dict[str, Usage]:
+        usages = {kind: Usage(kind, limit, 0, known=False) for kind, limit in self.limits.items()}
+        if not self.store.available:
+            return usages
+        try:
+            values = await self.store.client.mget(
+                [counter_key(account_id, UPSTREAM), counter_key(account_id, CACHED)]
+            )
+        except REDIS_ERRORS as exc:
+            self._fail_open(exc)
+            return usages
+        for kind, raw in zip((UPSTREAM, CACHED), values, strict=True):
+            usages[kind] = Usage(kind, self.limits[kind], int(raw or 0))
+        return usages
+
+    async def charge(self, account_id: str, kind: str, amount: int = 1) -> Usage:
+        """Count ``amount`` against the allowance, or raise 429 if it does not fit."""
+        limit = self.limits[kind]
+        if not self.store.available:
+            metrics.record_redis_fallback("quota")
+            return Usage(kind, limit, 0, known=False)
+        try:
+            charged, used = await self._charge(
+                keys=[counter_key(account_id, kind)], args=[amount, limit, 2 * 86400]
+            )
+        except REDIS_ERRORS as exc:
+            self._fail_open(exc)
+            return Usage(kind, limit, 0, known=False)
+        usage = Usage(kind, limit, int(used))
+        if not charged:
+            metrics.record_quota_refusal(kind)
+            raise self.refusal(usage, amount)
+        return usage
+
+    async def refund(self, account_id: str, kind: str, amount: int) -> None:
+        if amount <= 0 or not self.store.available:
+            return
+        try:
+            await self._charge(
+                keys=[counter_key(account_id, kind)], args=[-amount, self.limits[kind], 2 * 86400]
+            )
+        except REDIS_ERRORS as exc:
+            self._fail_open(exc)
+
+    def refusal(self, usage: Usage, amount: int) -> GatewayError:
+        what = "upstream calls" if usage.kind == UPSTREAM else "cached answers"
+        if amount > 1 and usage.remaining > 0:
+            message = (
+                f"This request needs {amount} upstream calls but only {usage.remaining} remain "
+                f"in today's quota of {usage.limit} {what}."
+            )
+        else:
+            message = f"Daily quota of {usage.limit} {what} reached; it resets at 00:00 UTC."
+        return too_many(
+            message,
+            seconds_to_reset(),
+            code="GW-QUOTA-EXCEEDED",
+            headers=rate_limit_headers(usage),
+        )
+
+    def _fail_open(self, exc: BaseException) -> None:
+        self.store.mark_down(exc)
+        metrics.record_redis_fallback("quota")
+        log.warning("quota counters unavailable: serving without quota (fail open)")
+
+    async def reset(self, account_id: str) -> None:
+        await self.store.client.delete(
+            counter_key(account_id, UPSTREAM), counter_key(account_id, CACHED)
+        )
+
+
+def rate_limit_headers(usage: Usage) -> dict[str, str]:
+    """IETF RateLimit / RateLimit-Policy fields, plus the common X-RateLimit-* ones."""
+    reset = seconds_to_reset()
+    return {
+        "RateLimit-Policy": f'"{usage.kind}";q={usage.limit};w=86400',
+        "RateLimit": f'"{usage.kind}";r={usage.remaining};t={reset}',
+        "X-RateLimit-Limit": str(usage.limit),
+        "X-RateLimit-Remaining": str(usage.remaining),
+        "X-RateLimit-Reset": str(reset),
+    }

@@ -1,0 +1,57 @@
+"""The last stage: the route handler of every data route, which calls the forwarder.
+
+It fetches the runs the cache stage left to fetch (all of the range when the cache is
+not used), concurrently, after reserving them against the account's quota, and answers
+the Enedis-shaped body of what it fetched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from gateway import state
+from gateway.cache.store import days_of
+from gateway.data.days import split_range
+from gateway.data.outcome import Fetched, build_body, json_response
+from gateway.enedis.forwarder import UpstreamCall, UpstreamResult
+from gateway.request_keys import DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
+
+
+async def forward(request: web.Request) -> web.Response:
+    data = request[DATA_REQUEST]
+    account = request[PRINCIPAL].account_id
+    forwarder = request.app[state.FORWARDER]
+    plan = request.get(PLAN)
+    if plan is None:
+        if data.start is not None and data.end is not None:
+            plan = split_range(data.start, data.end, data.endpoint.max_days_per_call)
+        else:
+            plan = [(None, None)]
+    guard = request[QUOTA]
+    await guard.reserve_upstream(len(plan))
+
+    calls = [UpstreamCall(data.endpoint, data.usage_point_id, start, end) for start, end in plan]
+    outcomes = await asyncio.gather(
+        *(forwarder.fetch(call, account) for call in calls), return_exceptions=True
+    )
+    fetched = Fetched()
+    request[FETCHED] = fetched
+    failure: BaseException | None = None
+    shared = 0
+    for call, outcome in zip(calls, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            failure = failure or outcome
+            continue
+        assert isinstance(outcome, UpstreamResult)
+        shared += outcome.shared
+        fetched.calls += 0 if outcome.shared else outcome.attempts
+        fetched.add(data, call.start, call.end, outcome.body)
+    await guard.refund_upstream(shared)
+    if failure is not None:
+        raise failure
+    if len(days_of(data.endpoint, data.start, data.end)) != len(fetched.entries) and data.start:
+        # the cache stage asked for part of the range: the merged answer is built there
+        return json_response({}, "MISS")
+    return json_response(build_body(data, fetched.entries), "MISS")
