@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 
+QUOTA_EXCEEDED = "GW-QUOTA-EXCEEDED"
+
+
 class GatewayError(Exception):
     """An answer other than success, rendered by the error mapper."""
 
@@ -54,7 +57,9 @@ class UpstreamFailure(GatewayError):
         self.retryable = retryable
 
 
-def bad_request(message: str, *, field: str | None = None, code: str = "invalid_request") -> GatewayError:
+def bad_request(
+    message: str, *, field: str | None = None, code: str = "invalid_request"
+) -> GatewayError:
     return GatewayError(400, code, message, field=field)
 
 
@@ -72,14 +77,21 @@ def not_found(message: str = "Not found.", *, code: str = "not_found") -> Gatewa
     return GatewayError(404, code, message)
 
 
-def too_many(message: str, retry_after: int, *, code: str = "too_many_requests",
-             headers: Mapping[str, str] | None = None) -> GatewayError:
+def too_many(
+    message: str,
+    retry_after: int,
+    *,
+    code: str = "too_many_requests",
+    headers: Mapping[str, str] | None = None,
+) -> GatewayError:
     merged = {"Retry-After": str(max(1, int(retry_after)))}
     merged.update(headers or {})
     return GatewayError(429, code, message, headers=merged)
 
 
-def unavailable(message: str, retry_after: int | None = None, *, code: str = "unavailable") -> GatewayError:
+def unavailable(
+    message: str, retry_after: int | None = None, *, code: str = "unavailable"
+) -> GatewayError:
     headers = {"Retry-After": str(max(1, int(retry_after)))} if retry_after is not None else None
     return GatewayError(503, code, message, headers=headers)
 

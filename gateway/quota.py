@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from gateway import redis_keys
-from gateway.errors import GatewayError, too_many
+from gateway.errors import QUOTA_EXCEEDED, GatewayError, too_many
 from gateway.observability import metrics
 from gateway.shared_store import REDIS_ERRORS, SharedStore
 
@@ -129,7 +129,7 @@ class Quotas:
         return too_many(
             message,
             seconds_to_reset(),
-            code="GW-QUOTA-EXCEEDED",
+            code=QUOTA_EXCEEDED,
             headers=rate_limit_headers(usage),
         )
 

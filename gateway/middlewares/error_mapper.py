@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.errors import GatewayError, problem_body, status_title
+from gateway.errors import QUOTA_EXCEEDED, GatewayError, problem_body, status_title
 from gateway.routing import Handler, Surface, spec_of
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,9 @@ def render(request: web.Request, error: GatewayError) -> web.Response:
     if surface is Surface.V5:
         body = {"error": error.code, "error_description": error.message}
     elif surface is Surface.LEGACY:
+        if error.code == QUOTA_EXCEEDED:
+            # the earlier gateway's convention, which its clients read as "limit reached"
+            error = GatewayError(409, error.code, error.message, headers=error.headers)
         if error.status == 422:
             loc = list(error.location or ("path", error.field or "request"))
             body = {"detail": [{"loc": loc, "msg": error.message, "type": error.code}]}
@@ -60,7 +63,10 @@ def _from_http_exception(exc: web.HTTPException) -> GatewayError:
         404: "No route matches this path.",
         405: "This method is not allowed on this path.",
         413: "The request body is too large.",
-    }.get(status, exc.text if exc.text and not exc.text.startswith(str(status)) else status_title(status))
+    }.get(
+        status,
+        exc.text if exc.text and not exc.text.startswith(str(status)) else status_title(status),
+    )
     headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after"}}
     return GatewayError(status, code, message, headers=headers)
 

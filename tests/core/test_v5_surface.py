@@ -1,0 +1,276 @@
+"""The v5 mirror against the real sandbox, Valkey and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from gateway.enedis.catalogue import BY_NAME, ENDPOINTS
+from gateway.enedis.rules import paris_today
+from tests.conftest import Services
+from tests.support.journey import ready_account
+from tests.support.sandbox import (
+    CONSUMPTION_AND_PRODUCTION,
+    OTHER_CUSTOMER_POINT,
+    direct,
+    query,
+    recent_range,
+)
+
+
+async def test_every_endpoint_round_trips_equal_to_the_sandbox(
+    gateway: Any, clean_services: Services
+) -> None:
+    account = await ready_account(gateway)
+    start, end = recent_range(6)
+    for endpoint in ENDPOINTS:
+        params = query(CONSUMPTION_AND_PRODUCTION, endpoint, start, end)
+        status, expected = await direct(clean_services.sandbox_url, endpoint, params)
+        assert status == 200, (endpoint.name, expected)
+        answer = await gateway.get(endpoint.path, params=params, headers=account.bearer)
+        assert answer.status == 200, (endpoint.name, await answer.text())
+        assert answer.headers["X-Cache-Status"] == "MISS"
+        assert await answer.json() == expected, endpoint.name
+        again = await gateway.get(
+            endpoint.path + "/",
+            params=params,
+            headers={**account.bearer, "Content-Type": "application/json"},
+        )
+        assert again.status == 200
+        assert again.headers["X-Cache-Status"] == "HIT", endpoint.name
+        assert await again.json() == expected, endpoint.name
+
+
+async def test_basic_auth_works_like_bearer(gateway: Any) -> None:
+    account = await ready_account(gateway)
+    start, end = recent_range(3)
+    endpoint = BY_NAME["daily_consumption"]
+    answer = await gateway.get(
+        endpoint.path,
+        params=query(CONSUMPTION_AND_PRODUCTION, endpoint, start, end),
+        auth=account.basic,
+    )
+    assert answer.status == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "error"),
+    [
+        (
+            {"usage_point_id": "123", "start": "2025-01-01", "end": "2025-01-02"},
+            400,
+            "Invalid_request",
+        ),
+        ({"start": "2025-01-01", "end": "2025-01-02"}, 400, "Invalid_request"),
+        (
+            {
+                "usage_point_id": CONSUMPTION_AND_PRODUCTION,
+                "start": "01/01/2025",
+                "end": "2025-01-02",
+            },
+            400,
+            "invalid_request",
+        ),
+        (
+            {
+                "usage_point_id": CONSUMPTION_AND_PRODUCTION,
+                "start": "2025-01-05",
+                "end": "2025-01-02",
+            },
+            400,
+            "invalid_request",
+        ),
+        (
+            {
+                "usage_point_id": CONSUMPTION_AND_PRODUCTION,
+                "start": "2025-01-05",
+                "end": "2999-01-02",
+            },
+            400,
+            "invalid_request",
+        ),
+        (
+            {
+                "usage_point_id": CONSUMPTION_AND_PRODUCTION,
+                "start": "2001-01-05",
+                "end": "2001-01-08",
+            },
+            400,
+            "ADAM-ERR0125",
+        ),
+    ],
+)
+async def test_bad_requests_refused_like_enedis_without_an_upstream_call(
+    gateway: Any, clean_services: Services, params: dict[str, str], status: int, error: str
+) -> None:
+    account = await ready_account(gateway)
+    endpoint = BY_NAME["daily_consumption"]
+    expected_status, expected = await direct(clean_services.sandbox_url, endpoint, params)
+    clean_services.sandbox_call("POST", "/__sandbox/reset")
+    answer = await gateway.get(endpoint.path, params=params, headers=account.bearer)
+    body = await answer.json()
+    assert (answer.status, body["error"]) == (status, error)
+    assert (answer.status, body) == (expected_status, expected)
+    assert clean_services.sandbox_stats()["total_calls"] == 0
+
+
+async def test_a_point_without_consent_through_the_gateway_is_403(
+    gateway: Any, clean_services: Services
+) -> None:
+    account = await ready_account(gateway)
+    endpoint = BY_NAME["daily_consumption"]
+    start, end = recent_range(3)
+    for point in (OTHER_CUSTOMER_POINT, "12345678901234"):
+        answer = await gateway.get(
+            endpoint.path, params=query(point, endpoint, start, end), headers=account.bearer
+        )
+        assert answer.status == 403
+        assert (await answer.json())["error"] == "GW-NO-CONSENT"
+    assert clean_services.sandbox_stats()["total_calls"] == 0
+
+
+async def test_missing_credentials_are_401_in_the_enedis_dialect(gateway: Any) -> None:
+    endpoint = BY_NAME["daily_consumption"]
+    answer = await gateway.get(endpoint.path, params={"usage_point_id": CONSUMPTION_AND_PRODUCTION})
+    assert answer.status == 401
+    assert "error" in await answer.json()
+
+
+async def test_a_30_day_load_curve_costs_exactly_5_upstream_calls(
+    gateway: Any, clean_services: Services
+) -> None:
+    account = await ready_account(gateway)
+    endpoint = BY_NAME["consumption_load_curve"]
+    start, end = recent_range(30)
+    answer = await gateway.get(
+        endpoint.path,
+        params=query(CONSUMPTION_AND_PRODUCTION, endpoint, start, end),
+        headers=account.bearer,
+    )
+    assert answer.status == 200, await answer.text()
+    stats = clean_services.sandbox_stats()
+    assert stats["calls"]["consumption_load_curve"] == 5
+    body = (await answer.json())["meter_reading"]
+    assert (body["start"], body["end"]) == (start.isoformat(), end.isoformat())
+    expected: list[Any] = []
+    cursor = start
+    while cursor < end:
+        stop = min(end, cursor + timedelta(days=7))
+        _, part = await direct(
+            clean_services.sandbox_url,
+            endpoint,
+            query(CONSUMPTION_AND_PRODUCTION, endpoint, cursor, stop),
+        )
+        expected.extend(part["meter_reading"]["interval_reading"])
+        cursor = stop
+    assert body["interval_reading"] == expected
+
+
+async def test_a_daily_range_over_365_days_is_split(gateway: Any, clean_services: Services) -> None:
+    account = await ready_account(gateway)
+    endpoint = BY_NAME["daily_consumption"]
+    start, end = recent_range(400)
+    answer = await gateway.get(
+        endpoint.path,
+        params=query(CONSUMPTION_AND_PRODUCTION, endpoint, start, end),
+        headers=account.bearer,
+    )
+    assert answer.status == 200, await answer.text()
+    readings = (await answer.json())["meter_reading"]["interval_reading"]
+    assert len(readings) == 400
+    assert clean_services.sandbox_stats()["calls"]["daily_consumption"] == 2
+
+
+async def test_100_identical_concurrent_requests_make_one_upstream_call(
+    gateway: Any, clean_services: Services
+) -> None:
+    account = await ready_account(gateway)
+    endpoint = BY_NAME["daily_consumption"]
+    params = query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(30))
+    clean_services.sandbox_call("POST", "/__sandbox/faults", {"latency_ms": 300})
+    answers = await asyncio.gather(
+        *(gateway.get(endpoint.path, params=params, headers=account.bearer) for _ in range(100))
+    )
+    assert [a.status for a in answers] == [200] * 100
+    assert clean_services.sandbox_stats()["calls"]["daily_consumption"] == 1
+
+
+async def test_an_exhausted_quota_is_429_with_headers_and_no_upstream_call(
+    aiohttp_client: Any, clean_services: Services
+) -> None:
+    from gateway.app import build_app
+    from gateway.config import Settings
+
+    settings = Settings.from_env(
+        clean_services.env(USER_DAILY_LIMIT_NO_CACHE="2", USER_DAILY_LIMIT_WITH_CACHE="1")
+    )
+    client = await aiohttp_client(build_app(settings))
+    account = await ready_account(client)
+    endpoint = BY_NAME["daily_consumption"]
+    first = await client.get(
+        endpoint.path,
+        params=query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(3)),
+        headers=account.bearer,
+    )
+    assert first.status == 200
+    assert first.headers["X-RateLimit-Limit"] == "2"
+    assert first.headers["X-RateLimit-Remaining"] == "1"
+    assert first.headers["RateLimit-Policy"] == '"upstream";q=2;w=86400'
+    assert first.headers["RateLimit"].startswith('"upstream";r=1;t=')
+    # two more upstream calls are needed: refused up front
+    long = await client.get(
+        endpoint.path,
+        params=query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(400, 10)),
+        headers=account.bearer,
+    )
+    assert long.status == 429
+    assert int(long.headers["Retry-After"]) > 0
+    second = await client.get(
+        endpoint.path,
+        params=query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(3, 5)),
+        headers=account.bearer,
+    )
+    assert second.status == 200
+    calls_before = clean_services.sandbox_stats()["total_calls"]
+    third = await client.get(
+        endpoint.path,
+        params=query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(3, 9)),
+        headers=account.bearer,
+    )
+    assert third.status == 429
+    body = await third.json()
+    assert body["error"] == "GW-QUOTA-EXCEEDED"
+    assert third.headers["X-RateLimit-Remaining"] == "0"
+    assert "RateLimit" in third.headers and "Retry-After" in third.headers
+    assert clean_services.sandbox_stats()["total_calls"] == calls_before
+    # cached answers have their own allowance: one, then 429
+    hit = await client.get(
+        endpoint.path,
+        params=query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(3)),
+        headers=account.bearer,
+    )
+    assert hit.status == 200 and hit.headers["X-Cache-Status"] == "HIT"
+    refused = await client.get(
+        endpoint.path,
+        params=query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(3)),
+        headers=account.bearer,
+    )
+    assert refused.status == 429
+
+
+async def test_history_depth_enforced_but_long_ranges_allowed(gateway: Any) -> None:
+    account = await ready_account(gateway)
+    endpoint = BY_NAME["consumption_load_curve"]
+    today = paris_today()
+    too_old = query(
+        CONSUMPTION_AND_PRODUCTION,
+        endpoint,
+        today - timedelta(days=800),
+        today - timedelta(days=790),
+    )
+    answer = await gateway.get(endpoint.path, params=too_old, headers=account.bearer)
+    assert answer.status == 400
+    assert (await answer.json())["error"] == "ADAM-ERR0125"
