@@ -59,7 +59,7 @@ def add(
         paths.append(path + "/")
     for one in paths:
         route = app.router.add_route(method, one, handler, name=None)
-        specs = app.setdefault(ROUTE_SPECS, {})  # type: ignore[arg-type]
+        specs = app.setdefault(ROUTE_SPECS, {})
         specs[_route_id(route)] = spec
 
 

@@ -112,7 +112,7 @@ class CacheStore:
         cipher = EntryCipher(key)
         now = time.time()
         for day, redis_key, sealed in zip(days, keys, values, strict=True):
-            entry = Entry.load(cipher.open(redis_key, sealed)) if sealed else None
+            entry = Entry.load(cipher.open(redis_key, sealed)) if isinstance(sealed, bytes) else None
             if entry is None:
                 result.missing.append(day)
             elif now < entry.fresh_until:

@@ -122,7 +122,7 @@ class AppTokenProvider:
 
     async def _read_shared(self) -> AppToken | None:
         raw = await self.store.client.get(redis_keys.APP_TOKEN)
-        if raw is None:
+        if not isinstance(raw, bytes):
             return None
         try:
             data = json.loads(self._aead.decrypt(raw[:12], raw[12:], b"app-token"))

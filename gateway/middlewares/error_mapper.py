@@ -75,8 +75,8 @@ def _from_http_exception(exc: web.HTTPException) -> GatewayError:
 async def error_mapper(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except GatewayError as error:
-        return render(request, error)
+    except GatewayError as caught:
+        return render(request, caught)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -85,5 +85,5 @@ async def error_mapper(request: web.Request, handler: Handler) -> web.StreamResp
         raise
     except Exception:
         log.exception("unhandled error on %s %s", request.method, spec_of(request).name or "route")
-        error = GatewayError(500, "internal_error", "The gateway failed to handle this request.")
-        return render(request, error)
+        failure = GatewayError(500, "internal_error", "The gateway failed to handle this request.")
+        return render(request, failure)

@@ -1,0 +1,1 @@
+"""Enedis Data Connect upstream: endpoint catalogue, error catalogue and request rules."""

@@ -1,0 +1,77 @@
+"""Sandbox control routes under ``/__sandbox``: faults, stats, reset, customers."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+
+from gateway.sandbox.customers import CUSTOMERS
+from gateway.sandbox.state import STATE
+
+__all__ = ["get_customers", "get_faults", "get_stats", "post_faults", "post_reset"]
+
+logger = logging.getLogger(__name__)
+
+
+def _bad_request(message: str) -> web.Response:
+    return web.json_response({"error": "invalid_request", "error_description": message}, status=400)
+
+
+async def get_faults(request: web.Request) -> web.Response:
+    """``GET /__sandbox/faults``: the faults in force."""
+    return web.json_response(request.app[STATE].faults.as_dict())
+
+
+async def post_faults(request: web.Request) -> web.Response:
+    """``POST /__sandbox/faults``: change any of the faults (JSON object); answer them all."""
+    state = request.app[STATE]
+    try:
+        changes = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _bad_request("body must be a JSON object")
+    if not isinstance(changes, dict):
+        return _bad_request("body must be a JSON object")
+    try:
+        state.faults = state.faults.updated(changes)
+    except ValueError as e:
+        return _bad_request(str(e))
+    logger.info("sandbox faults now %s", state.faults.as_dict())
+    return web.json_response(state.faults.as_dict())
+
+
+async def get_stats(request: web.Request) -> web.Response:
+    """``GET /__sandbox/stats``: calls received since the last reset."""
+    return web.json_response(request.app[STATE].stats.as_dict())
+
+
+async def post_reset(request: web.Request) -> web.Response:
+    """``POST /__sandbox/reset``: zero stats and quota windows, restore the start faults."""
+    state = request.app[STATE]
+    state.reset()
+    return web.json_response(
+        {"reset": True, "faults": state.faults.as_dict(), "stats": state.stats.as_dict()}
+    )
+
+
+async def get_customers(request: web.Request) -> web.Response:
+    """``GET /__sandbox/customers``: the sandbox customers and their usage points."""
+    body = {
+        name: {
+            "customer_id": c.customer_id,
+            "usage_points": [
+                {
+                    "usage_point_id": p.usage_point_id,
+                    "consumption": p.consumption,
+                    "production": p.production,
+                    "interval_length": f"PT{p.interval_minutes}M" if p.interval_minutes else None,
+                    "consent": p.consent,
+                    "gap_days_of_month": sorted(p.gap_days_of_month),
+                }
+                for p in c.points
+            ],
+        }
+        for name, c in CUSTOMERS.items()
+    }
+    return web.json_response(body)
