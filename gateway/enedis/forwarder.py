@@ -86,8 +86,12 @@ class Forwarder:
         self._inflight: dict[UpstreamCall, asyncio.Future[UpstreamResult]] = {}
         self.calls_made = 0
 
+    def in_flight(self, call: UpstreamCall) -> bool:
+        return call in self._inflight
+
     async def fetch(self, call: UpstreamCall, account: str) -> UpstreamResult:
-        """The answer of ``call``, made for ``account`` (whose turn it takes at the limiter)."""
+        """The answer of ``call``, made for ``account`` (whose turn it takes at the limiter).
+        An identical call already in flight is joined instead (``shared`` in the result)."""
         inflight = self._inflight.get(call)
         if inflight is not None:
             result = await asyncio.shield(inflight)

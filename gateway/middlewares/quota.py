@@ -34,6 +34,14 @@ class QuotaGuard:
         self.usage = await self.quotas.charge(self.account_id, UPSTREAM, calls)
         self.upstream_reserved += calls
 
+    async def charge_upstream_made(self, calls: int) -> None:
+        """Count calls that were made without a reservation (a lost race to join one)."""
+        if calls > 0:
+            self.usage = await self.quotas.charge(
+                self.account_id, UPSTREAM, calls, enforce=False
+            )
+            self.upstream_reserved += calls
+
     async def refund_upstream(self, calls: int) -> None:
         calls = min(calls, self.upstream_reserved)
         if calls > 0:

@@ -30,25 +30,30 @@ async def forward(request: web.Request) -> web.Response:
         else:
             plan = [(None, None)]
     guard = request[QUOTA]
-    await guard.reserve_upstream(len(plan))
-
     calls = [UpstreamCall(data.endpoint, data.usage_point_id, start, end) for start, end in plan]
+    # calls already in flight will be joined, not made: only the others are reserved
+    planned = {call for call in calls if not forwarder.in_flight(call)}
+    await guard.reserve_upstream(len(planned))
     outcomes = await asyncio.gather(
         *(forwarder.fetch(call, account) for call in calls), return_exceptions=True
     )
     fetched = Fetched()
     request[FETCHED] = fetched
     failure: BaseException | None = None
-    shared = 0
+    joined = made = 0
     for call, outcome in zip(calls, outcomes, strict=True):
         if isinstance(outcome, BaseException):
             failure = failure or outcome
             continue
         assert isinstance(outcome, UpstreamResult)
-        shared += outcome.shared
+        if outcome.shared and call in planned:
+            joined += 1  # reserved, but another request made the call
+        elif not outcome.shared and call not in planned:
+            made += 1  # its leader finished meanwhile: this request made it after all
         fetched.calls += 0 if outcome.shared else outcome.attempts
         fetched.add(data, call.start, call.end, outcome.body)
-    await guard.refund_upstream(shared)
+    await guard.refund_upstream(joined)
+    await guard.charge_upstream_made(made)
     if failure is not None:
         raise failure
     if len(days_of(data.endpoint, data.start, data.end)) != len(fetched.entries) and data.start:
