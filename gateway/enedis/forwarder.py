@@ -123,6 +123,12 @@ class Forwarder:
                 token = await self.tokens.get()
                 remaining = deadline - time.monotonic()
                 status, body, retry_after = await self._send(call, token, max(0.1, remaining))
+            except UpstreamFailure as failure:  # the application token could not be had
+                if not failure.retryable:
+                    raise
+                self.breaker.failure()
+                probe_done = True
+                last, wait = failure, None
             except TimeoutError:
                 self.breaker.failure()
                 probe_done = True
