@@ -1,14 +1,114 @@
-"""Logging: one JSON object per line on stderr."""
+"""Logging: one JSON object per line on stderr, with a redaction safety net.
+
+Code must never log a secret, token, password, email or usage point id. As a second line
+of defence every record that reaches the handler goes through ``RedactingFilter``, which
+masks anything that looks like one (in the message, its arguments, the extra fields and the
+exception text). The id of the request being handled, when there is one, is added to every
+line (``request_id``).
+"""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
+import re
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+# The id of the request being handled (set by the request-id middleware).
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "gateway_request_id", default=None
+)
+
+REDACTED = "[redacted]"
+
+# Names whose values are secret whatever they look like (extra fields, key=value text).
+_SECRET_NAMES = (
+    r"password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|id_token"
+    r"|api[_-]?key|admin_api_key|authorization|cookie|set-cookie|session|secret_key|cache_key"
+)
+_SECRET_NAME = re.compile(rf"(?i)^(?:.*_)?(?:{_SECRET_NAMES})$")
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+_Rule = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
+
+
+def _long_token(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if _UUID.match(text):  # account ids and generated request ids are UUIDs: not secrets
+        return text
+    has_letter = any(ch.isalpha() for ch in text)
+    has_digit = any(ch.isdigit() for ch in text)
+    return REDACTED if has_letter and has_digit else text
+
+
+_RULES: tuple[_Rule, ...] = (
+    # Authorization header values
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 " + REDACTED),
+    # key=value / "key": "value" pairs whose key names a secret
+    (
+        re.compile(
+            rf"""(?i)(\b(?:{_SECRET_NAMES})\b["']?\s*[:=]\s*["']?)"""
+            r"""(?:(?:bearer|basic)\s+)?(?:\[redacted\]|[^\s"'&,;}\]]+)"""
+        ),
+        r"\1" + REDACTED,
+    ),
+    # OAuth authorization codes and states in query strings
+    (re.compile(r"(?i)([?&](?:code|state)=)[^&\s\"']+"), r"\1" + REDACTED),
+    # JWTs
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
+    # email addresses
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), "[email]"),
+    # usage point ids (PDL / PRM): exactly 14 digits
+    (re.compile(r"(?<![0-9])[0-9]{14}(?![0-9])"), "[usage_point]"),
+    # long high-entropy strings (client secrets, tokens, keys): 32+ chars, letters and digits
+    (re.compile(r"(?<![A-Za-z0-9+_=-])[A-Za-z0-9+_=-]{32,}"), _long_token),
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with anything that looks like a secret, email or usage point id masked."""
+    for pattern, replacement in _RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redact_value(key: str, value: Any) -> Any:
+    if _SECRET_NAME.match(key) and value not in (None, ""):
+        return REDACTED
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, int):
+        return "[usage_point]" if len(str(abs(value))) == 14 else value
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_redact_value(key, v) for v in value]
+    return redact(str(value))
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets, tokens, emails and usage point ids in every record (a safety net)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must not lose the record
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+        for key, value in list(vars(record).items()):
+            if key not in _RESERVED and not key.startswith("_"):
+                setattr(record, key, _redact_value(key, value))
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,17 +120,23 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            entry["request_id"] = request_id
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        if record.stack_info:
+            entry["stack"] = redact(self.formatStack(record.stack_info))
         return json.dumps(entry, default=str)
 
 
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -12,6 +12,7 @@ from aiohttp import web
 from gateway.app import build_app
 from gateway.config import Settings
 from gateway.logs import configure_logging
+from gateway.observability.access_log import access_log_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ async def run_until_signal(
     runners: list[web.AppRunner] = []
     try:
         for app, host, port in sites:
-            runner = web.AppRunner(app, access_log=None, shutdown_timeout=grace)
+            runner = web.AppRunner(app, shutdown_timeout=grace, **access_log_kwargs())
             await runner.setup()
             runners.append(runner)
             await web.TCPSite(runner, host, port, reuse_address=True).start()

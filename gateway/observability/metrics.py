@@ -1,0 +1,202 @@
+"""The gateway's metrics: one module-level API that every stage calls.
+
+Built on OpenTelemetry metrics; a Prometheus reader serves them as text at ``GET /metrics``
+(and an OTLP reader exports them too when ``OTEL_METRICS_EXPORTER``/an OTLP endpoint asks
+for it). Recording is a dictionary lookup and an addition: cheap whether or not anything
+scrapes or exports.
+
+Labels are bounded: the route is the TEMPLATE of the matched route (never the concrete
+path, which can carry usage point ids), statuses are numbers or a few words, and unknown
+values of the enumerated labels become ``other``.
+
+Prometheus names (``/metrics``):
+
+- ``gateway_http_requests_total{route,method,status}``
+- ``gateway_http_request_duration_seconds{route,method,status}`` (histogram)
+- ``gateway_cache_lookups_total{outcome}``: hit, miss, partial, stale, bypass
+- ``gateway_upstream_calls_total{endpoint,status}``: every attempt made to Enedis
+- ``gateway_upstream_throttled_total{endpoint}``: Enedis answered 429
+- ``gateway_upstream_failures_total{endpoint,kind}``: 5xx, timeout, error
+- ``gateway_limiter_wait_seconds`` (histogram): time spent waiting for an upstream slot
+- ``gateway_quota_refusals_total{kind}``: upstream, cached
+- ``gateway_redis_fallbacks_total{component}``: quota, limiter, cache, auth
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.metrics import Counter, Histogram
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    generate_latest,
+)
+
+from gateway.observability import env
+
+__all__ = [
+    "CONTENT_TYPE_LATEST",
+    "exposition",
+    "meter_provider",
+    "record_cache",
+    "record_limiter_wait",
+    "record_quota_refusal",
+    "record_redis_fallback",
+    "record_request",
+    "record_upstream_call",
+]
+
+CACHE_OUTCOMES = frozenset({"hit", "miss", "partial", "stale", "bypass"})
+QUOTA_KINDS = frozenset({"upstream", "cached"})
+REDIS_COMPONENTS = frozenset({"quota", "limiter", "cache", "auth"})
+UPSTREAM_WORDS = frozenset({"timeout", "error"})
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+WAIT_BUCKETS = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 60.0)
+
+
+class _Instruments:
+    """The process' meter provider, Prometheus registry and instruments."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
+        readers: list[MetricReader] = [
+            PrometheusMetricReader(registry=self.registry, scope_info_enabled=False)
+        ]
+        if "otlp" in env.exporters("metrics"):
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
+                OTLPMetricExporter,
+            )
+
+            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+        self.provider = MeterProvider(metric_readers=readers, resource=env.resource())
+        meter = self.provider.get_meter("gateway")
+        self.requests: Counter = meter.create_counter(
+            "gateway.http.requests", unit="{request}", description="HTTP requests answered."
+        )
+        self.request_duration: Histogram = meter.create_histogram(
+            "gateway.http.request.duration",
+            unit="s",
+            description="Time to answer an HTTP request.",
+            explicit_bucket_boundaries_advisory=REQUEST_BUCKETS,
+        )
+        self.cache: Counter = meter.create_counter(
+            "gateway.cache.lookups", unit="{lookup}", description="Cache lookups by outcome."
+        )
+        self.upstream_calls: Counter = meter.create_counter(
+            "gateway.upstream.calls", unit="{call}", description="Calls (attempts) to Enedis."
+        )
+        self.upstream_throttled: Counter = meter.create_counter(
+            "gateway.upstream.throttled", unit="{call}", description="Enedis answered 429."
+        )
+        self.upstream_failures: Counter = meter.create_counter(
+            "gateway.upstream.failures",
+            unit="{call}",
+            description="Enedis answered 5xx, timed out or could not be reached.",
+        )
+        self.limiter_wait: Histogram = meter.create_histogram(
+            "gateway.limiter.wait",
+            unit="s",
+            description="Time spent waiting for an upstream slot.",
+            explicit_bucket_boundaries_advisory=WAIT_BUCKETS,
+        )
+        self.quota_refusals: Counter = meter.create_counter(
+            "gateway.quota.refusals", unit="{request}", description="Requests refused by quota."
+        )
+        self.redis_fallbacks: Counter = meter.create_counter(
+            "gateway.redis.fallbacks",
+            unit="{event}",
+            description="Times a component ran without Redis.",
+        )
+
+
+_lock = threading.Lock()
+_instruments: _Instruments | None = None
+
+
+def _get() -> _Instruments:
+    global _instruments  # noqa: PLW0603 - one set of instruments per process
+    instruments = _instruments
+    if instruments is None:
+        with _lock:
+            if _instruments is None:
+                _instruments = _Instruments()
+            instruments = _instruments
+    return instruments
+
+
+def meter_provider() -> MeterProvider:
+    """The process' meter provider (created on first use)."""
+    return _get().provider
+
+
+def exposition() -> bytes:
+    """The Prometheus text of every metric of this process."""
+    return bytes(generate_latest(_get().registry))
+
+
+def _one_of(value: str, allowed: frozenset[str]) -> str:
+    return value if value in allowed else "other"
+
+
+def _status(status: int | str) -> str:
+    if isinstance(status, int):
+        return str(status)
+    return _one_of(status, UPSTREAM_WORDS)
+
+
+def record_request(route: str, method: str, status: int, seconds: float) -> None:
+    """One HTTP request answered: ``route`` is the route TEMPLATE (``unmatched`` when none)."""
+    instruments = _get()
+    attributes: dict[str, Any] = {
+        "route": route,
+        "method": _one_of(method.upper(), METHODS),
+        "status": str(status),
+    }
+    instruments.requests.add(1, attributes)
+    instruments.request_duration.record(max(seconds, 0.0), attributes)
+
+
+def record_cache(outcome: str) -> None:
+    """A cache lookup: ``hit``, ``miss``, ``partial``, ``stale`` or ``bypass``."""
+    _get().cache.add(1, {"outcome": _one_of(outcome, CACHE_OUTCOMES)})
+
+
+def record_upstream_call(endpoint: str, status: int | str) -> None:
+    """One attempt to Enedis: its HTTP status, or ``"timeout"``/``"error"``."""
+    instruments = _get()
+    label = _status(status)
+    instruments.upstream_calls.add(1, {"endpoint": endpoint, "status": label})
+    if status == 429:
+        instruments.upstream_throttled.add(1, {"endpoint": endpoint})
+    elif isinstance(status, int):
+        if status >= 500:
+            instruments.upstream_failures.add(1, {"endpoint": endpoint, "kind": "5xx"})
+    else:
+        instruments.upstream_failures.add(1, {"endpoint": endpoint, "kind": label})
+
+
+def record_limiter_wait(seconds: float) -> None:
+    """Time a call waited for an upstream slot (record 0 when it did not wait)."""
+    _get().limiter_wait.record(max(seconds, 0.0))
+
+
+def record_quota_refusal(kind: str) -> None:
+    """A request refused by an account's daily allowance: ``upstream`` or ``cached``."""
+    _get().quota_refusals.add(1, {"kind": _one_of(kind, QUOTA_KINDS)})
+
+
+def record_redis_fallback(component: str) -> None:
+    """A component ran without Redis: ``quota``, ``limiter``, ``cache`` or ``auth``."""
+    _get().redis_fallbacks.add(1, {"component": _one_of(component, REDIS_COMPONENTS)})

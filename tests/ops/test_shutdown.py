@@ -1,0 +1,80 @@
+"""Graceful shutdown of a `gateway serve` process: on SIGTERM it stops accepting
+connections, finishes the requests in flight, then exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+import pytest
+
+from gateway.embedded import port_open
+from gateway.enedis.catalogue import BY_NAME
+from tests.conftest import Services
+from tests.support.journey import ready_account
+from tests.support.processes import gateway_process
+from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, query, recent_range
+
+pytestmark = pytest.mark.slow
+
+
+async def poll(predicate: Callable[[], bool | Awaitable[bool]], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        outcome = predicate()
+        if not isinstance(outcome, bool):
+            outcome = await outcome
+        if outcome:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.02)
+
+
+async def test_sigterm_drains_in_flight_requests(clean_services: Services) -> None:
+    process = gateway_process(
+        clean_services.log_dir, clean_services.env(SHUTDOWN_GRACE_SECONDS="20")
+    ).start(ready_path="/health/ready")
+    try:
+        async with aiohttp.ClientSession(base_url=process.url) as client:
+            account = await ready_account(client)
+            endpoint = BY_NAME["daily_consumption"]
+            start, end = recent_range(3)
+            params = query(CONSUMPTION_AND_PRODUCTION, endpoint, start, end)
+            # every data call to the sandbox now takes 3 s: the request stays in flight
+            clean_services.sandbox_call("POST", "/__sandbox/faults", {"latency_ms": 3000})
+            calls_before = clean_services.sandbox_stats()["total_calls"]
+
+            async def slow_request() -> tuple[int, str]:
+                async with client.get(endpoint.path, params=params, headers=account.bearer) as r:
+                    return r.status, r.headers.get("X-Cache-Status", "")
+
+            in_flight = asyncio.create_task(slow_request())
+            # the gateway has called the sandbox: the request is in flight
+            await poll(lambda: clean_services.sandbox_stats()["total_calls"] > calls_before)
+
+            assert process.process is not None
+            process.signal(signal.SIGTERM)
+            # new connections are refused while the in-flight request is still running
+            await poll(lambda: not port_open("127.0.0.1", process.port))
+            assert not in_flight.done()
+
+            status, cache_status = await in_flight
+            assert status == 200
+            assert cache_status == "MISS"
+        assert await asyncio.to_thread(process.process.wait, 30) == 0
+    finally:
+        if process.process is not None and process.process.poll() is None:
+            process.process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.process.wait(10)
+    log = process.log_path.read_text()
+    assert "shutting down: draining in-flight requests" in log
+    assert f"{endpoint.path} 200" in log  # its access line was written
+    assert CONSUMPTION_AND_PRODUCTION not in log
+    assert account.email not in log and account.client_secret not in log
