@@ -12,6 +12,12 @@ from gateway import db, state
 from gateway.config import Settings
 from gateway.keyring import Keyring
 from gateway.middlewares import CHAIN
+from gateway.observability.request_id import echo_request_id, request_id_middleware
+from gateway.observability.tracing import (
+    client_trace_configs,
+    server_tracing_middleware,
+    setup_telemetry,
+)
 from gateway.shared_store import SharedStore
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,7 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=100, enable_cleanup_closed=True),
         raise_for_status=False,
+        trace_configs=client_trace_configs(),
     )
     app[state.HTTP] = session
     yield
@@ -84,13 +91,26 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     await forwarder.close()
 
 
+async def _accounts(app: web.Application) -> AsyncIterator[None]:
+    from gateway.accounts.service import Accounts
+
+    app[state.ACCOUNTS] = Accounts(
+        app[state.DB], app[state.STORE], app[state.KEYRING], app[state.SETTINGS]
+    )
+    yield
+
+
 def build_app(settings: Settings) -> web.Application:
     """The gateway application for ``settings`` (resources open on startup)."""
     from gateway.surfaces import register_all
 
-    app = web.Application(middlewares=list(CHAIN), client_max_size=settings.max_body_bytes)
+    setup_telemetry(settings)
+    # observability first (outside the error mapper: it sees every final status), then CHAIN
+    middlewares = [server_tracing_middleware(), request_id_middleware, *CHAIN]
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[state.SETTINGS] = settings
+    app.on_response_prepare.append(echo_request_id)
     app[state.KEYRING] = Keyring(settings.secret_key)
-    app.cleanup_ctx.extend([_database, _shared_store, _http_client, _services])
+    app.cleanup_ctx.extend([_database, _shared_store, _http_client, _services, _accounts])
     register_all(app)
     return app

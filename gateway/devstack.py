@@ -72,7 +72,7 @@ def banner(settings: Settings, sandbox_url: str | None, dev_env: Path) -> str:
         "",
         "  Quick start:",
         f"    curl -s -X POST {base}/accounts/signup -H 'Content-Type: application/json' \\",
-        "         -d '{\"email\": \"me@example.com\", \"password\": \"a long password\"}'",
+        '         -d \'{"email": "me@example.com", "password": "a long password"}\'',
         f"    # then open {base}/oauth/authorize with your client_id/client_secret (Basic auth)",
         f"    curl -s -u CLIENT_ID:CLIENT_SECRET {base}/pdl",
         "",
@@ -96,7 +96,9 @@ def run_dev(env: Mapping[str, str]) -> int:
     servers: list[EmbeddedPostgres | EmbeddedValkey] = []
     try:
         if not env.get("DATABASE_URL"):
-            pg = EmbeddedPostgres(data_dir / "postgres", _remembered_port(data_dir / "postgres.port"))
+            pg = EmbeddedPostgres(
+                data_dir / "postgres", _remembered_port(data_dir / "postgres.port")
+            )
             pg.start()
             servers.append(pg)
             env["DATABASE_URL"] = pg.url

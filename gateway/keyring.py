@@ -26,9 +26,7 @@ def hkdf(material: bytes, *, salt: bytes, info: bytes, length: int = 32) -> byte
 
 def account_cache_key(client_secret: str, account_id: str) -> bytes:
     """The key that encrypts an account's cache entries (32 bytes, for AES-GCM)."""
-    return hkdf(
-        client_secret.encode(), salt=account_id.encode(), info=b"enedis-gateway/cache/v1"
-    )
+    return hkdf(client_secret.encode(), salt=account_id.encode(), info=b"enedis-gateway/cache/v1")
 
 
 class Keyring:

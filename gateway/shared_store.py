@@ -40,8 +40,11 @@ class SharedStore:
 
     def mark_down(self, exc: BaseException) -> None:
         if self.available:
-            log.warning("redis unreachable, running without it for %.1fs: %s", self.backoff,
-                        type(exc).__name__)
+            log.warning(
+                "redis unreachable, running without it for %.1fs: %s",
+                self.backoff,
+                type(exc).__name__,
+            )
         self.failures += 1
         self._down_until = time.monotonic() + self.backoff
 
@@ -67,7 +70,9 @@ async def delete_account_keys(store: SharedStore, account_id: str) -> int:
 
     deleted = 0
     batch: list[bytes] = []
-    async for key in store.client.scan_iter(match=redis_keys.account_pattern(account_id), count=1000):
+    async for key in store.client.scan_iter(
+        match=redis_keys.account_pattern(account_id), count=1000
+    ):
         batch.append(key)
         if len(batch) >= 500:
             deleted += await store.client.unlink(*batch)

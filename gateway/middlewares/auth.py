@@ -1,12 +1,85 @@
-"""Stage of the chain: auth (placeholder until implemented)."""
+"""Stage of the chain: auth. Who is calling, and may that account read this usage point.
+
+- ``Auth.ACCOUNT`` routes: a Bearer access token, HTTP Basic ``client_id:client_secret``,
+  or on the legacy surface the raw secret in ``Authorization``; the principal is stored in
+  ``request[PRINCIPAL]``.
+- ``Auth.ADMIN`` routes: the ``ADMIN_API_KEY`` header, or an account listed in
+  ``ADMIN_EMAILS``.
+- data routes (``spec.parse``): the request is parsed into a ``DataRequest`` (stored in
+  ``request[DATA_REQUEST]``) and the account must hold a live consent for its usage point.
+"""
 
 from __future__ import annotations
 
+import inspect
+
 from aiohttp import web
 
-from gateway.routing import Handler
+from gateway import state
+from gateway.accounts.principal import Principal
+from gateway.errors import GatewayError
+from gateway.request_keys import DATA_REQUEST, PRINCIPAL
+from gateway.routing import Auth, Handler, Surface, spec_of
+
+ADMIN_HEADER = "ADMIN_API_KEY"
+
+
+def principal_of(request: web.Request) -> Principal:
+    """The authenticated account of ``request`` (routes with ``Auth.ACCOUNT``)."""
+    try:
+        principal: Principal = request[PRINCIPAL]
+    except KeyError:
+        raise GatewayError(401, "invalid_client", "Authentication is required.") from None
+    return principal
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
 
 
 @web.middleware
 async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    spec = spec_of(request)
+    if spec.auth is Auth.NONE:
+        return await handler(request)
+    accounts = request.app[state.ACCOUNTS]
+    authorization = request.headers.get("Authorization")
+    if spec.auth is Auth.ADMIN:
+        if await accounts.check_admin_key(
+            request.headers.get(ADMIN_HEADER), client_address=client_address(request)
+        ):
+            return await handler(request)
+        if not authorization:
+            raise GatewayError(
+                401,
+                "admin_required",
+                f"Admin routes need the {ADMIN_HEADER} header or an admin account.",
+            )
+    principal = await accounts.authenticate(
+        authorization,
+        allow_raw_secret=spec.surface is Surface.LEGACY,
+        client_address=client_address(request),
+    )
+    request[PRINCIPAL] = principal
+    if spec.auth is Auth.ADMIN and not principal.is_admin:
+        raise GatewayError(403, "admin_required", "This account is not an administrator.")
+    if spec.parse is not None:
+        data_request = spec.parse(request)
+        if inspect.isawaitable(data_request):
+            data_request = await data_request
+        request[DATA_REQUEST] = data_request
+        grant = await accounts.grant_for(principal, data_request.usage_point_id)
+        if grant is None:
+            raise GatewayError(
+                403,
+                "GW-NO-CONSENT",
+                "No consent recorded through this gateway for this usage point.",
+            )
+        if not grant.usable:
+            raise GatewayError(
+                403,
+                "GW-CONSENT-EXPIRED",
+                f"The consent for this usage point is {grant.status}; give it again through"
+                " /oauth/authorize.",
+            )
     return await handler(request)

@@ -1,0 +1,1 @@
+"""Accounts: credentials, access tokens, consent, usage points and their grants."""

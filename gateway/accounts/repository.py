@@ -1,0 +1,252 @@
+"""The SQL of accounts, usage points and consents (asyncpg; one function per statement)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+DB_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.exceptions.AdminShutdownError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    id: str
+    client_id: str
+    email: str
+    email_key: str
+    password_hash: str
+    secret_digest: bytes
+    secret_sealed: bytes
+    token_version: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, record: Any) -> AccountRow:
+        return cls(
+            id=str(record["id"]),
+            client_id=record["client_id"],
+            email=record["email"],
+            email_key=record["email_key"],
+            password_hash=record["password_hash"],
+            secret_digest=bytes(record["secret_digest"]),
+            secret_sealed=bytes(record["secret_sealed"]),
+            token_version=int(record["token_version"]),
+            created_at=record["created_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePointRow:
+    usage_point_id: str
+    name: str | None
+    consent_start: datetime
+    consent_expires_at: datetime
+    consent_status: str
+
+    @classmethod
+    def of(cls, record: Any) -> UsagePointRow:
+        return cls(
+            usage_point_id=record["usage_point_id"],
+            name=record["name"],
+            consent_start=record["consent_start"],
+            consent_expires_at=record["consent_expires_at"],
+            consent_status=record["consent_status"],
+        )
+
+
+# Column lists are constants of this module (no input ever reaches the SQL text).
+_ACCOUNT_COLUMNS = (
+    "id, client_id, email, email_key, password_hash, secret_digest, secret_sealed, "
+    "token_version, created_at"
+)
+_POINT_COLUMNS = "usage_point_id, name, consent_start, consent_expires_at, consent_status"
+
+
+async def insert_account(
+    conn: Any,
+    *,
+    account_id: str,
+    client_id: str,
+    email: str,
+    email_key: str,
+    password_hash: str,
+    secret_digest: bytes,
+    secret_sealed: bytes,
+) -> None:
+    await conn.execute(
+        "INSERT INTO accounts (id, client_id, email, email_key, password_hash, secret_digest,"
+        " secret_sealed) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        account_id,
+        client_id,
+        email,
+        email_key,
+        password_hash,
+        secret_digest,
+        secret_sealed,
+    )
+
+
+async def account_by_id(conn: Any, account_id: str) -> AccountRow | None:
+    record = await conn.fetchrow(
+        f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE id = $1",  # noqa: S608
+        account_id,
+    )
+    return AccountRow.of(record) if record else None
+
+
+async def account_by_email(conn: Any, email_key: str) -> AccountRow | None:
+    record = await conn.fetchrow(
+        f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE email_key = $1",  # noqa: S608
+        email_key,
+    )
+    return AccountRow.of(record) if record else None
+
+
+async def account_by_digest(conn: Any, digest: bytes) -> AccountRow | None:
+    record = await conn.fetchrow(
+        f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE secret_digest = $1",  # noqa: S608
+        digest,
+    )
+    return AccountRow.of(record) if record else None
+
+
+async def account_id_by_client_id(conn: Any, client_id: str) -> str | None:
+    value = await conn.fetchval("SELECT id FROM accounts WHERE client_id = $1", client_id)
+    return str(value) if value is not None else None
+
+
+async def snapshot_rows(conn: Any, account_id: str) -> list[Any]:
+    """The account's version and email key, with one row per usage point (LEFT JOIN)."""
+    rows: list[Any] = await conn.fetch(
+        "SELECT a.token_version, a.email_key, u.usage_point_id, u.consent_start,"
+        " u.consent_expires_at, u.consent_status"
+        " FROM accounts a LEFT JOIN usage_points u ON u.account_id = a.id WHERE a.id = $1",
+        account_id,
+    )
+    return rows
+
+
+async def rotate_secret(conn: Any, account_id: str, digest: bytes, sealed: bytes) -> int | None:
+    value = await conn.fetchval(
+        "UPDATE accounts SET secret_digest = $2, secret_sealed = $3,"
+        " token_version = token_version + 1, updated_at = now() WHERE id = $1"
+        " RETURNING token_version",
+        account_id,
+        digest,
+        sealed,
+    )
+    return int(value) if value is not None else None
+
+
+async def delete_account(conn: Any, account_id: str) -> bool:
+    value = await conn.fetchval("DELETE FROM accounts WHERE id = $1 RETURNING id", account_id)
+    return value is not None
+
+
+async def upsert_points(
+    conn: Any, account_id: str, usage_point_ids: Sequence[str], start: datetime, expires: datetime
+) -> tuple[int, int]:
+    """Record the consent of each point; returns (new, existing)."""
+    new = existing = 0
+    for usage_point_id in usage_point_ids:
+        inserted = await conn.fetchval(
+            "INSERT INTO usage_points (account_id, usage_point_id, consent_start,"
+            " consent_expires_at, consent_status) VALUES ($1, $2, $3, $4, 'active')"
+            " ON CONFLICT (account_id, usage_point_id) DO UPDATE SET"
+            " consent_start = EXCLUDED.consent_start,"
+            " consent_expires_at = EXCLUDED.consent_expires_at,"
+            " consent_status = 'active', updated_at = now()"
+            " RETURNING (xmax = 0)",
+            account_id,
+            usage_point_id,
+            start,
+            expires,
+        )
+        if inserted:
+            new += 1
+        else:
+            existing += 1
+    return new, existing
+
+
+async def audit(
+    conn: Any, account_id: str, outcome: str, count: int, detail: str | None = None
+) -> None:
+    await conn.execute(
+        "INSERT INTO consent_audit (account_id, outcome, usage_point_count, detail)"
+        " VALUES ($1, $2, $3, $4)",
+        account_id,
+        outcome,
+        count,
+        detail,
+    )
+
+
+async def list_points(conn: Any, account_id: str) -> list[UsagePointRow]:
+    records = await conn.fetch(
+        f"SELECT {_POINT_COLUMNS} FROM usage_points WHERE account_id = $1"  # noqa: S608
+        " ORDER BY usage_point_id",
+        account_id,
+    )
+    return [UsagePointRow.of(record) for record in records]
+
+
+async def count_points(conn: Any, account_id: str) -> int:
+    value = await conn.fetchval(
+        "SELECT count(*) FROM usage_points WHERE account_id = $1", account_id
+    )
+    return int(value or 0)
+
+
+async def rename_point(
+    conn: Any, account_id: str, usage_point_id: str, name: str | None
+) -> UsagePointRow | None:
+    record = await conn.fetchrow(
+        "UPDATE usage_points SET name = $3, updated_at = now()"
+        " WHERE account_id = $1 AND usage_point_id = $2 RETURNING usage_point_id, name,"
+        " consent_start, consent_expires_at, consent_status",
+        account_id,
+        usage_point_id,
+        name,
+    )
+    return UsagePointRow.of(record) if record else None
+
+
+async def delete_point(conn: Any, account_id: str, usage_point_id: str) -> bool:
+    value = await conn.fetchval(
+        "DELETE FROM usage_points WHERE account_id = $1 AND usage_point_id = $2"
+        " RETURNING usage_point_id",
+        account_id,
+        usage_point_id,
+    )
+    return value is not None
+
+
+async def admin_list(conn: Any, limit: int, offset: int) -> tuple[list[Any], int]:
+    records: list[Any] = await conn.fetch(
+        "SELECT a.id, a.client_id, a.email, a.created_at,"
+        " (SELECT count(*) FROM usage_points u WHERE u.account_id = a.id) AS usage_points"
+        " FROM accounts a ORDER BY a.created_at, a.id LIMIT $1 OFFSET $2",
+        limit,
+        offset,
+    )
+    total = await conn.fetchval("SELECT count(*) FROM accounts")
+    return records, int(total or 0)
+
+
+async def account_exists(conn: Any, account_id: str) -> bool:
+    return bool(
+        await conn.fetchval("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)", account_id)
+    )

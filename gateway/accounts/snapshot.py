@@ -1,0 +1,342 @@
+"""What an account may do, as the hot path reads it: one Redis hash per account.
+
+``{a:<id>}:snap`` holds the current token version (``v``), whether the account is an admin
+(``adm``) and, for each granted usage point, ``p:<point digest>`` = ``start:expiry:status``
+(epoch seconds; usage point ids never appear in clear). It is derived from PostgreSQL and
+rebuilt from it when missing. ``{a:<id>}:gen`` is bumped after every change committed to
+PostgreSQL: a rebuild that read the database before the change does not write its stale
+copy (compare-and-write in one script).
+
+Other keys of an account here: ``{a:<id>}:rt:<digest>`` (a revoked access token, until its
+expiry), ``{a:<id>}:authfail`` (failed secret/password attempts), ``{a:<id>}:states`` (its
+outstanding OAuth states). Application-wide: ``oauth:state:<id>`` and
+``authfail:addr:<digest>``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+
+from gateway import redis_keys
+from gateway.shared_store import REDIS_ERRORS, SharedStore, delete_account_keys
+
+SNAPSHOT_TTL_SECONDS = 3 * 86400
+GEN_TTL_SECONDS = 86400
+
+T = TypeVar("T")
+
+
+class RedisUnavailable(Exception):
+    """Redis is down (or was a moment ago): the caller falls back or answers 503."""
+
+
+@dataclass(frozen=True, slots=True)
+class PointGrant:
+    start: int
+    expires: int
+    status: str
+
+    def encode(self) -> str:
+        return f"{self.start}:{self.expires}:{self.status}"
+
+    @classmethod
+    def decode(cls, raw: str) -> PointGrant | None:
+        parts = raw.split(":")
+        if len(parts) != 3:
+            return None
+        try:
+            return cls(int(parts[0]), int(parts[1]), parts[2])
+        except ValueError:
+            return None
+
+    def effective_status(self, now: float | None = None) -> str:
+        if self.status == "active" and (now or time.time()) >= self.expires:
+            return "expired"
+        return self.status
+
+    def start_at(self) -> datetime:
+        return datetime.fromtimestamp(self.start, UTC)
+
+    def expires_at(self) -> datetime:
+        return datetime.fromtimestamp(self.expires, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    account_id: str
+    version: int
+    is_admin: bool
+    points: Mapping[str, PointGrant] = field(default_factory=dict)  # by point digest
+
+    def to_fields(self) -> dict[str, str]:
+        fields = {"v": str(self.version), "adm": "1" if self.is_admin else "0"}
+        for digest, grant in self.points.items():
+            fields["p:" + digest] = grant.encode()
+        return fields
+
+    @classmethod
+    def from_fields(cls, account_id: str, raw: Mapping[bytes, bytes]) -> Snapshot | None:
+        fields = {key.decode(): value.decode() for key, value in raw.items()}
+        version = fields.get("v")
+        if version is None or not version.isdigit():
+            return None
+        points: dict[str, PointGrant] = {}
+        for key, value in fields.items():
+            if key.startswith("p:"):
+                grant = PointGrant.decode(value)
+                if grant is not None:
+                    points[key[2:]] = grant
+        return cls(account_id, int(version), fields.get("adm") == "1", points)
+
+
+def snap_key(account_id: str) -> str:
+    return f"{redis_keys.account_tag(account_id)}:snap"
+
+
+def gen_key(account_id: str) -> str:
+    return f"{redis_keys.account_tag(account_id)}:gen"
+
+
+def revoked_key(account_id: str, digest: str) -> str:
+    return f"{redis_keys.account_tag(account_id)}:rt:{digest}"
+
+
+def account_failures_key(account_id: str) -> str:
+    return f"{redis_keys.account_tag(account_id)}:authfail"
+
+
+def states_key(account_id: str) -> str:
+    return f"{redis_keys.account_tag(account_id)}:states"
+
+
+def address_failures_key(address_digest: str) -> str:
+    return redis_keys.AUTH_FAIL_ADDRESS_PREFIX + address_digest
+
+
+def state_key(state_id: str) -> str:
+    return redis_keys.OAUTH_STATE_PREFIX + state_id
+
+
+def quota_pattern(account_id: str) -> str:
+    return "\\{a:" + account_id + "\\}:q:*"
+
+
+def quota_key(account_id: str, day: str, kind: str) -> str:
+    return f"{redis_keys.account_tag(account_id)}:q:{day}:{kind}"
+
+
+_WRITE_IF_GEN = """
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class HotRead:
+    """What one round trip brings back for an authentication."""
+
+    snapshot: Snapshot | None
+    generation: str
+    revoked: bool = False
+    address_failures: int = 0
+    account_failures: int = 0
+
+
+class AccountRedis:
+    """The account-related Redis operations; every failure becomes ``RedisUnavailable``."""
+
+    def __init__(self, store: SharedStore) -> None:
+        self.store = store
+        self._write_if_gen = store.client.register_script(_WRITE_IF_GEN)
+
+    async def _guard(self, operation: Awaitable[T]) -> T:
+        if not self.store.available:
+            close = getattr(operation, "close", None)
+            if callable(close):
+                close()
+            raise RedisUnavailable
+        try:
+            result = await operation
+        except REDIS_ERRORS as exc:
+            self.store.mark_down(exc)
+            raise RedisUnavailable from None
+        return result
+
+    # -- the hot path -------------------------------------------------------------------------
+
+    async def hot_read(
+        self,
+        account_id: str,
+        *,
+        revoked_digest: str | None = None,
+        address_digest: str | None = None,
+        count_account_failures: bool = False,
+    ) -> HotRead:
+        """Snapshot + generation (+ revocation, + failure counters): one round trip."""
+        pipe = self.store.client.pipeline(transaction=False)
+        pipe.hgetall(snap_key(account_id))
+        pipe.get(gen_key(account_id))
+        if revoked_digest is not None:
+            pipe.exists(revoked_key(account_id, revoked_digest))
+        if address_digest is not None:
+            pipe.get(address_failures_key(address_digest))
+        if count_account_failures:
+            pipe.get(account_failures_key(account_id))
+        results: list[Any] = await self._guard(pipe.execute())
+        snapshot = Snapshot.from_fields(account_id, results[0]) if results[0] else None
+        generation = results[1].decode() if results[1] is not None else ""
+        index = 2
+        revoked = False
+        address_failures = account_failures = 0
+        if revoked_digest is not None:
+            revoked = bool(results[index])
+            index += 1
+        if address_digest is not None:
+            address_failures = int(results[index] or 0)
+            index += 1
+        if count_account_failures:
+            account_failures = int(results[index] or 0)
+        return HotRead(snapshot, generation, revoked, address_failures, account_failures)
+
+    async def generation(self, account_id: str) -> str:
+        raw = await self._guard(self.store.client.get(gen_key(account_id)))
+        if raw is None:
+            return ""
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+    async def write_snapshot(self, snapshot: Snapshot, generation: str) -> bool:
+        """Write ``snapshot`` unless the account changed since ``generation`` was read."""
+        args: list[str | int] = [generation, SNAPSHOT_TTL_SECONDS]
+        for key, value in snapshot.to_fields().items():
+            args.extend((key, value))
+        keys = [gen_key(snapshot.account_id), snap_key(snapshot.account_id)]
+        written = await self._guard(self._write_if_gen(keys=keys, args=args))
+        return bool(written)
+
+    async def invalidate(self, account_id: str) -> None:
+        """The account changed in PostgreSQL: drop its snapshot, fence in-flight rebuilds."""
+        pipe = self.store.client.pipeline(transaction=True)
+        pipe.incr(gen_key(account_id))
+        pipe.expire(gen_key(account_id), GEN_TTL_SECONDS)
+        pipe.delete(snap_key(account_id))
+        await self._guard(pipe.execute())
+
+    async def revoke_token(self, account_id: str, digest: str, ttl: int) -> None:
+        await self._guard(
+            self.store.client.set(revoked_key(account_id, digest), b"1", ex=max(1, ttl))
+        )
+
+    # -- throttling -----------------------------------------------------------------------------
+
+    async def failures(self, address_digest: str, account_id: str | None) -> tuple[int, int]:
+        pipe = self.store.client.pipeline(transaction=False)
+        pipe.get(address_failures_key(address_digest))
+        if account_id is not None:
+            pipe.get(account_failures_key(account_id))
+        results: list[Any] = await self._guard(pipe.execute())
+        account = int(results[1] or 0) if account_id is not None else 0
+        return int(results[0] or 0), account
+
+    async def record_failure(
+        self, address_digest: str, account_id: str | None, window: int
+    ) -> tuple[int, int]:
+        pipe = self.store.client.pipeline(transaction=False)
+        pipe.incr(address_failures_key(address_digest))
+        pipe.expire(address_failures_key(address_digest), window, nx=True)
+        if account_id is not None:
+            pipe.incr(account_failures_key(account_id))
+            pipe.expire(account_failures_key(account_id), window, nx=True)
+        results: list[Any] = await self._guard(pipe.execute())
+        account = int(results[2]) if account_id is not None else 0
+        return int(results[0]), account
+
+    async def retry_after(self, address_digest: str, account_id: str | None) -> int:
+        pipe = self.store.client.pipeline(transaction=False)
+        pipe.ttl(address_failures_key(address_digest))
+        if account_id is not None:
+            pipe.ttl(account_failures_key(account_id))
+        results: list[Any] = await self._guard(pipe.execute())
+        return max([1, *(int(value) for value in results)])
+
+    # -- OAuth states ---------------------------------------------------------------------------
+
+    async def put_state(self, state_id: str, account_id: str, ttl: int) -> bool:
+        pipe = self.store.client.pipeline(transaction=False)
+        pipe.set(state_key(state_id), account_id.encode(), ex=ttl, nx=True)
+        pipe.sadd(states_key(account_id), state_id)
+        pipe.expire(states_key(account_id), ttl)
+        results: list[Any] = await self._guard(pipe.execute())
+        return bool(results[0])
+
+    async def take_state(self, state_id: str) -> str | None:
+        """The account of a state, which is consumed (one use)."""
+        raw = await self._guard(
+            cast("Awaitable[bytes | None]", self.store.client.getdel(state_key(state_id)))
+        )
+        if raw is None:
+            return None
+        account_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+        with contextlib.suppress(RedisUnavailable):
+            await self._guard(self.store.client.srem(states_key(account_id), state_id))
+        return account_id
+
+    async def drop_states(self, account_id: str) -> None:
+        client = self.store.client
+        members = await self._guard(
+            cast("Awaitable[set[bytes]]", client.smembers(states_key(account_id)))
+        )
+        if members:
+            await self._guard(client.unlink(*(state_key(m.decode()) for m in members)))
+
+    # -- quotas (counters written by the quota stage) ------------------------------------------
+
+    async def usage_today(self, account_ids: list[str]) -> dict[str, tuple[int, int]]:
+        if not account_ids:
+            return {}
+        day = datetime.now(UTC).strftime("%Y%m%d")
+        pipe = self.store.client.pipeline(transaction=False)
+        for account_id in account_ids:
+            pipe.get(quota_key(account_id, day, "upstream"))
+            pipe.get(quota_key(account_id, day, "cached"))
+        results: list[Any] = await self._guard(pipe.execute(raise_on_error=False))
+        usage: dict[str, tuple[int, int]] = {}
+        for index, account_id in enumerate(account_ids):
+            usage[account_id] = (_int(results[2 * index]), _int(results[2 * index + 1]))
+        return usage
+
+    async def delete_account_keys(self, account_id: str) -> int:
+        """Every key under the account's hash tag (``{a:<id>}:*``)."""
+        return await self._guard(delete_account_keys(self.store, account_id))
+
+    async def delete_matching(self, pattern: str) -> int:
+        client = self.store.client
+
+        async def run() -> int:
+            deleted = 0
+            batch: list[bytes] = []
+            async for key in client.scan_iter(match=pattern, count=1000):
+                batch.append(key)
+                if len(batch) >= 500:
+                    deleted += await client.unlink(*batch)
+                    batch.clear()
+            if batch:
+                deleted += await client.unlink(*batch)
+            return deleted
+
+        return await self._guard(run())
+
+
+def _int(raw: Any) -> int:
+    try:
+        return int(raw or 0)
+    except (TypeError, ValueError):
+        return 0

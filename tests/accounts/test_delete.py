@@ -1,0 +1,106 @@
+"""Deleting an account leaves no row and no Redis key of it; its credentials stop working."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import redis
+
+from gateway.accounts.snapshot import quota_key
+from tests.accounts.flows import DEFAULT_POINTS, authorize_location, consent, problem, signup
+from tests.conftest import Services
+
+
+def _rows_of(services: Services, account_id: str) -> dict[str, int]:
+    with psycopg.connect(services.postgres.url) as conn:
+        return {
+            table: conn.execute(
+                f"SELECT count(*) FROM {table} WHERE {column} = %s", (account_id,)
+            ).fetchone()[0]  # type: ignore[index]
+            for table, column in [
+                ("accounts", "id"),
+                ("usage_points", "account_id"),
+                ("consent_audit", "account_id"),
+            ]
+        }
+
+
+def _redis_mentions(services: Services, needle: str) -> list[bytes]:
+    client = redis.Redis.from_url(services.valkey.url)
+    try:
+        found = []
+        for key in client.scan_iter(count=1000):
+            kind = client.type(key)
+            values: list[bytes] = []
+            if kind == b"string":
+                values = [client.get(key) or b""]
+            elif kind == b"set":
+                values = list(client.smembers(key))
+            elif kind == b"hash":
+                values = [b"%s=%s" % pair for pair in client.hgetall(key).items()]
+            if needle.encode() in key or any(needle.encode() in value for value in values):
+                found.append(key)
+        return found
+    finally:
+        client.close()
+
+
+async def test_delete_account_removes_everything(gateway: Any, clean_services: Services) -> None:
+    user = await signup(gateway, "leaving@example.org")
+    keeper = await signup(gateway, "staying@example.org")
+    await consent(gateway, user)
+    await consent(gateway, keeper)
+    # state of every kind: a pending OAuth state, a revoked token, failures, quota, cache
+    await authorize_location(gateway, user)
+    extra = await gateway.post(
+        "/oauth2/v3/token", data={"grant_type": "client_credentials"}, headers=user.basic
+    )
+    await gateway.post("/oauth2/v3/revoke", data={"token": (await extra.json())["access_token"]})
+    await gateway.post(
+        "/accounts/credentials", json={"password": "wrong password"}, headers=user.bearer
+    )
+    assert (
+        await gateway.get(f"/__probe__/v5/{DEFAULT_POINTS[0]}", headers=user.basic)
+    ).status == 200
+    client = redis.Redis.from_url(clean_services.valkey.url)
+    try:
+        client.set(quota_key(user.account_id, "20250101", "upstream"), 3)
+        client.set("{a:" + user.account_id + "}:c:some-entry", b"sealed")
+    finally:
+        client.close()
+    assert _redis_mentions(clean_services, user.account_id)
+    assert _rows_of(clean_services, user.account_id)["usage_points"] == 2
+
+    await problem(await gateway.request("DELETE", "/accounts/me", headers=user.bearer), 415)
+    answer = await gateway.request(
+        "DELETE", "/accounts/me", json={"password": user.password}, headers=user.bearer
+    )
+    assert answer.status == 204
+
+    assert _rows_of(clean_services, user.account_id) == {
+        "accounts": 0,
+        "usage_points": 0,
+        "consent_audit": 0,
+    }
+    assert _redis_mentions(clean_services, user.account_id) == []
+    for headers in (user.bearer, user.basic, {"Authorization": user.client_secret}):
+        assert (await gateway.get("/accounts/me", headers=headers)).status == 401
+        assert (
+            await gateway.get(f"/__probe__/v5/{DEFAULT_POINTS[0]}", headers=headers)
+        ).status == 401
+    answer = await gateway.post(
+        "/oauth2/v3/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": user.client_id,
+            "client_secret": user.client_secret,
+        },
+    )
+    assert answer.status == 401
+    # the other account is untouched, and the email can sign up again
+    assert _rows_of(clean_services, keeper.account_id)["usage_points"] == 2
+    assert (
+        await gateway.get(f"/__probe__/v5/{DEFAULT_POINTS[0]}", headers=keeper.bearer)
+    ).status == 200
+    await signup(gateway, "leaving@example.org")
