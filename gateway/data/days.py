@@ -88,8 +88,7 @@ def assemble(
     days: Iterable[list[Reading]],
 ) -> dict[str, Any]:
     """An Enedis-shaped answer for [start, end[ from per-day readings in day order."""
-    meter_reading: dict[str, Any] = {"usage_point_id": usage_point_id}
-    meter_reading.update(meta)
+    meter_reading: dict[str, Any] = dict(meta)  # Enedis' own order of the fields
     meter_reading["usage_point_id"] = usage_point_id
     meter_reading["start"] = start.isoformat()
     meter_reading["end"] = end.isoformat()

@@ -39,8 +39,6 @@ class Fetched:
                 self.entries[day] = Entry(None, {}, 0.0)
             return
         per_day, meta = readings_by_day(endpoint, body)
-        for key in ("start", "end", "usage_point_id"):
-            meta.pop(key, None)
         for day in each_day(start, end):
             readings = per_day.get(day)
             self.entries[day] = Entry(readings or None, meta if readings else {}, 0.0)

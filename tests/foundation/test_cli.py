@@ -1,0 +1,152 @@
+"""The `gateway` command: settings errors, migrations, and the all-in-one dev stack."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from gateway.config import SETTINGS, ConfigError, Settings, env_example, read_env_file
+from gateway.embedded import free_port
+from tests.conftest import Services
+from tests.support.processes import wait_until
+
+
+def run_gateway(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ENEDIS_", "GATEWAY_", "DATABASE_", "REDIS_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_a_missing_setting_stops_serve_with_one_line_naming_it(services: Services) -> None:
+    env = services.env()
+    del env["ENEDIS_CLIENT_SECRET"]
+    result = run_gateway("serve", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "ENEDIS_CLIENT_SECRET" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GATEWAY_PORT", "eighty"),
+        ("GATEWAY_PORT", "70000"),
+        ("DATABASE_URL", "mysql://x"),
+        ("GATEWAY_SECRET_KEY", "short"),
+        ("UPSTREAM_TIMEOUT_SECONDS", "nan"),
+    ],
+)
+def test_a_malformed_setting_names_the_setting_and_hides_secrets(name: str, value: str) -> None:
+    env = {s.env: "x" for s in SETTINGS if s.required}
+    env.update(
+        DATABASE_URL="postgresql://localhost/db",
+        REDIS_URL="redis://localhost:6379/0",
+        ENEDIS_BASE_URL="http://enedis.test",
+        ENEDIS_AUTHORIZE_URL="http://enedis.test/authorize",
+        GATEWAY_SECRET_KEY="k" * 40,
+    )
+    env[name] = value
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    assert str(caught.value).startswith(name)
+    if name == "GATEWAY_SECRET_KEY":
+        assert value not in str(caught.value)
+
+
+def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    path = tmp_path / "settings.env"
+    path.write_text("# comment\nexport GATEWAY_PORT=9000\nPUBLIC_URL='http://x.test'\n")
+    assert read_env_file(path) == {"GATEWAY_PORT": "9000", "PUBLIC_URL": "http://x.test"}
+    bad = tmp_path / "bad.env"
+    bad.write_text("not a setting\n")
+    with pytest.raises(ConfigError):
+        read_env_file(bad)
+
+
+def test_env_example_lists_every_setting() -> None:
+    text = env_example()
+    committed = (Path(__file__).parents[2] / ".env.example").read_text()
+    assert text == committed, "regenerate with `make env-example`"
+    for setting in SETTINGS:
+        assert f"{setting.env}=" in text
+
+
+def test_migrate_is_safe_to_run_again(services: Services) -> None:
+    for _ in range(2):
+        result = run_gateway("migrate", env={"DATABASE_URL": services.postgres.url})
+        assert result.returncode == 0, result.stderr
+        assert "0 applied" in result.stdout
+
+
+@pytest.mark.slow
+def test_dev_stack_comes_up_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    gateway_port, sandbox_port = free_port(), free_port()
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ENEDIS_", "GATEWAY_", "DATABASE_", "REDIS_"))
+    }
+    env = {
+        **clean,
+        "GATEWAY_DATA_DIR": str(tmp_path / "data"),
+        "GATEWAY_PORT": str(gateway_port),
+        "SANDBOX_PORT": str(sandbox_port),
+    }
+    log = open(tmp_path / "dev.log", "w")  # noqa: SIM115 - closed in finally
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "dev"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+
+        def ready() -> bool:
+            assert process.poll() is None, (tmp_path / "dev.log").read_text()
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{gateway_port}/health/ready", timeout=2
+                ) as answer:
+                    return bool(answer.status == 200)
+            except OSError:
+                return False
+
+        wait_until(ready, timeout=60)
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert len(children) >= 2  # postgres and valkey at least
+        dev_env = read_env_file(tmp_path / "data" / "dev.env")
+        assert dev_env["DATABASE_URL"].startswith("postgresql://")
+        assert dev_env["ENEDIS_BASE_URL"] == f"http://localhost:{sandbox_port}"
+        assert "Quick start" in (tmp_path / "dev.log").read_text()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        wait_until(
+            lambda: (
+                not any(
+                    child.is_running() and child.status() != psutil.STATUS_ZOMBIE
+                    for child in children
+                )
+            ),
+            timeout=20,
+        )
+    finally:
+        if process.poll() is None:
+            process.kill()
+        log.close()
