@@ -23,6 +23,18 @@ class EntryCipher:
         plain = json.dumps(value, separators=(",", ":")).encode()
         return nonce + self._aead.encrypt(nonce, plain, redis_key.encode())
 
+    def seal_bytes(self, redis_key: str, plain: bytes) -> bytes:
+        nonce = os.urandom(NONCE)
+        return nonce + self._aead.encrypt(nonce, plain, redis_key.encode())
+
+    def open_bytes(self, redis_key: str, sealed: bytes | None) -> bytes | None:
+        if not sealed or len(sealed) <= NONCE:
+            return None
+        try:
+            return self._aead.decrypt(sealed[:NONCE], sealed[NONCE:], redis_key.encode())
+        except InvalidTag:
+            return None
+
     def open(self, redis_key: str, sealed: bytes | None) -> Any | None:
         """The entry, or None when absent, corrupt or sealed with another key."""
         if not sealed or len(sealed) <= NONCE:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import struct
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -28,6 +29,17 @@ from gateway.observability import metrics
 from gateway.shared_store import REDIS_ERRORS, SharedStore
 
 ALL = "all"  # the "day" of a customer-data entry
+_FRESH = struct.Struct(">d")  # an answer memo starts with its fresh-until time
+
+# Delete the answer memos of one (point, endpoint): KEYS[1] is their index set.
+_DROP_ANSWERS = """
+local keys = redis.call('SMEMBERS', KEYS[1])
+for i = 1, #keys, 500 do
+  redis.call('UNLINK', unpack(keys, i, math.min(i + 499, #keys)))
+end
+redis.call('DEL', KEYS[1])
+return #keys
+"""
 
 
 @dataclass(slots=True)
@@ -49,6 +61,16 @@ class Entry:
         if not isinstance(raw, dict) or "f" not in raw:
             return None
         return cls(raw.get("r"), raw.get("m") or {}, float(raw["f"]), raw.get("b"))
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A whole answer to memoize: its range, its bytes, and until when its days are fresh."""
+
+    start: date
+    end: date
+    body: bytes
+    fresh_until: float = float("inf")
 
 
 @dataclass(slots=True)
@@ -86,6 +108,43 @@ class CacheStore:
     def points_index(self, account_id: str) -> str:
         return f"{redis_keys.account_tag(account_id)}:cpoints"
 
+    def answer_key(
+        self, account_id: str, usage_point_id: str, endpoint: Endpoint, start: date, end: date
+    ) -> str:
+        """The memo of a whole answer for [start, end[ (a warm range in one small read)."""
+        return self.entry_key(account_id, usage_point_id, endpoint, f"{start}/{end}")
+
+    def answers_index(self, account_id: str, usage_point_id: str, endpoint: Endpoint) -> str:
+        point = self.keyring.point_digest(account_id, f"{usage_point_id}|{endpoint.name}")
+        return f"{redis_keys.account_tag(account_id)}:ca:{point}"
+
+    async def lookup_answer(
+        self,
+        account_id: str,
+        key: bytes,
+        usage_point_id: str,
+        endpoint: Endpoint,
+        start: date,
+        end: date,
+    ) -> bytes | None:
+        """The memo of this exact range, when it is still fresh (one GET)."""
+        if not self.store.available:
+            return None
+        redis_key = self.answer_key(account_id, usage_point_id, endpoint, start, end)
+        try:
+            sealed = await self.store.client.get(redis_key)
+        except REDIS_ERRORS as exc:
+            self.store.mark_down(exc)
+            metrics.record_redis_fallback("cache")
+            return None
+        plain = (
+            EntryCipher(key).open_bytes(redis_key, sealed) if isinstance(sealed, bytes) else None
+        )
+        if plain is None or len(plain) <= _FRESH.size:
+            return None
+        (fresh_until,) = _FRESH.unpack_from(plain)
+        return plain[_FRESH.size :] if time.time() < fresh_until else None
+
     # -- reading --------------------------------------------------------------------------
 
     async def lookup(
@@ -112,7 +171,9 @@ class CacheStore:
         cipher = EntryCipher(key)
         now = time.time()
         for day, redis_key, sealed in zip(days, keys, values, strict=True):
-            entry = Entry.load(cipher.open(redis_key, sealed)) if isinstance(sealed, bytes) else None
+            entry = (
+                Entry.load(cipher.open(redis_key, sealed)) if isinstance(sealed, bytes) else None
+            )
             if entry is None:
                 result.missing.append(day)
             elif now < entry.fresh_until:
@@ -145,9 +206,11 @@ class CacheStore:
         endpoint: Endpoint,
         entries: dict[date | str, Entry],
         today: date,
+        answer: Answer | None = None,
     ) -> None:
-        """Write ``entries`` back in one round trip (a pipeline), with their index."""
-        if not entries or not self.store.available:
+        """Write ``entries`` back in one round trip (a pipeline), with their index, and
+        the memo of the whole ``answer`` (fresh as long as its least fresh day)."""
+        if not (entries or answer) or not self.store.available:
             return
         cipher = EntryCipher(key)
         index = self.point_index(account_id, usage_point_id)
@@ -155,12 +218,28 @@ class CacheStore:
         stale = self.settings.cache_stale
         pipe = self.store.client.pipeline(transaction=False)
         written = []
+        fresh_until = answer.fresh_until if answer is not None else float("inf")
         for day, entry in entries.items():
             ttl = self.ttl_for(endpoint, day, entry, today)
             entry.fresh_until = now + ttl
+            fresh_until = min(fresh_until, entry.fresh_until)
             redis_key = self.entry_key(account_id, usage_point_id, endpoint, day)
             pipe.set(redis_key, cipher.seal(redis_key, entry.dump()), ex=ttl + stale)
             written.append(redis_key)
+        if endpoint.is_ranged:
+            answers = self.answers_index(account_id, usage_point_id, endpoint)
+            if entries:  # memos of other ranges may hold the days just rewritten
+                pipe.eval(_DROP_ANSWERS, 1, answers)
+            if answer is not None and fresh_until - now >= 1:
+                memo = self.answer_key(
+                    account_id, usage_point_id, endpoint, answer.start, answer.end
+                )
+                plain = _FRESH.pack(fresh_until) + answer.body
+                pipe.set(memo, cipher.seal_bytes(memo, plain), ex=int(fresh_until - now))
+                pipe.sadd(answers, memo)
+                pipe.expire(answers, self.settings.cache_ttl + 86400)
+                written.append(memo)
+                written.append(answers)
         pipe.sadd(index, *written)
         pipe.expire(index, self.settings.cache_ttl + stale + 86400)
         pipe.sadd(self.points_index(account_id), index)
@@ -186,6 +265,9 @@ class CacheStore:
         )
         keys = [self.entry_key(account_id, usage_point_id, endpoint, day) for day in days]
         try:
+            await self.store.client.eval(
+                _DROP_ANSWERS, 1, self.answers_index(account_id, usage_point_id, endpoint)
+            )
             deleted = int(await self.store.client.unlink(*keys))
             await self.store.client.srem(self.point_index(account_id, usage_point_id), *keys)
         except REDIS_ERRORS as exc:

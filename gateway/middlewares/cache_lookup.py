@@ -1,9 +1,10 @@
 """Stage of the chain: answer from the encrypted per-user cache, fetch only what is missing.
 
-The days of the request are read in one round trip; the missing runs of days (split at
-the upstream's per-call maximum) go to the forwarder stage; what it fetched is written
-back in one round trip and merged with the cached days. ``X-Cache-Status`` says what
-happened: HIT, MISS, PARTIAL, STALE (expired entries served while Enedis fails) or
+A range asked before is answered from the memo of that whole answer (one small read).
+Otherwise the days of the request are read in one round trip; the missing runs of days
+(split at the upstream's per-call maximum) go to the forwarder stage; what it fetched is
+written back in one round trip and merged with the cached days. ``X-Cache-Status`` says
+what happened: HIT, MISS, PARTIAL, STALE (expired entries served while Enedis fails) or
 BYPASS (``Cache-Control: no-store``, or a legacy path that must not use the cache).
 """
 
@@ -14,10 +15,10 @@ from datetime import date
 from aiohttp import web
 
 from gateway import state
-from gateway.cache.store import Entry, days_of
+from gateway.cache.store import Answer, Entry, days_of
 from gateway.data.days import runs
 from gateway.data.outcome import build_body, json_response
-from gateway.data.request import CacheMode
+from gateway.data.request import CacheMode, DataRequest
 from gateway.enedis.rules import paris_today
 from gateway.errors import UpstreamFailure
 from gateway.observability import metrics
@@ -39,47 +40,67 @@ def _mark(request: web.Request, response: web.StreamResponse, status: str) -> we
     return response
 
 
+def _answer(
+    data: DataRequest, response: web.Response, fresh: dict[date | str, Entry]
+) -> Answer | None:
+    """The memo to keep of a ranged answer (fresh as long as its least fresh cached day)."""
+    if data.start is None or data.end is None or not isinstance(response.body, bytes):
+        return None
+    fresh_until = min((entry.fresh_until for entry in fresh.values()), default=float("inf"))
+    return Answer(data.start, data.end, response.body, fresh_until)
+
+
 @web.middleware
 async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResponse:
     if spec_of(request).parse is None or DATA_REQUEST not in request:
         return await handler(request)
-    data = request[DATA_REQUEST]
+    data: DataRequest = request[DATA_REQUEST]
     principal = request[PRINCIPAL]
     cache = request.app[state.CACHE]
     endpoint = data.endpoint
+    account_id, key = principal.account_id, principal.cache_key
     days = days_of(endpoint, data.start, data.end)
 
     if data.cache is CacheMode.NO_STORE:
         request[PLAN] = _plan(days, endpoint.max_days_per_call)
         return _mark(request, await handler(request), "BYPASS")
 
-    if data.cache is CacheMode.REFRESH:
-        lookup_fresh: dict[date | str, Entry] = {}
-        lookup_stale: dict[date | str, Entry] = {}
-        missing = days
-    else:
-        lookup = await cache.lookup(
-            principal.account_id, principal.cache_key, data.usage_point_id, endpoint, days
-        )
+    lookup_fresh: dict[date | str, Entry] = {}
+    lookup_stale: dict[date | str, Entry] = {}
+    missing = days
+    if data.cache is CacheMode.USE:
+        if data.start is not None and data.end is not None:
+            memo = await cache.lookup_answer(
+                account_id, key, data.usage_point_id, endpoint, data.start, data.end
+            )
+            if memo is not None:
+                await request[QUOTA].charge_cached()
+                return _mark(
+                    request, web.Response(body=memo, content_type="application/json"), "HIT"
+                )
+        lookup = await cache.lookup(account_id, key, data.usage_point_id, endpoint, days)
         lookup_fresh, lookup_stale, missing = lookup.fresh, lookup.stale, lookup.missing
 
+    today = paris_today()
     if not missing:
         await request[QUOTA].charge_cached()
-        return _mark(request, json_response(build_body(data, lookup_fresh), "HIT"), "HIT")
+        hit = json_response(build_body(data, lookup_fresh), "HIT")
+        answer = _answer(data, hit, lookup_fresh)
+        if answer is not None:
+            await cache.write(
+                account_id, key, data.usage_point_id, endpoint, {}, today, answer=answer
+            )
+        return _mark(request, hit, "HIT")
 
     request[PLAN] = _plan(missing, endpoint.max_days_per_call)
+    response: web.StreamResponse
     try:
         response = await handler(request)
     except UpstreamFailure as failure:
         fetched = request.get(FETCHED)
         if fetched is not None and fetched.entries:
             await cache.write(
-                principal.account_id,
-                principal.cache_key,
-                data.usage_point_id,
-                endpoint,
-                fetched.entries,
-                paris_today(),
+                account_id, key, data.usage_point_id, endpoint, fetched.entries, today
             )
         if not failure.retryable or not all(day in lookup_stale for day in missing):
             raise
@@ -88,15 +109,18 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
         return _mark(request, json_response(build_body(data, entries), "STALE"), "STALE")
 
     fetched = request[FETCHED]
+    status = "MISS"
+    if lookup_fresh:
+        status = "PARTIAL"
+        response = json_response(build_body(data, {**lookup_fresh, **fetched.entries}), status)
+    assert isinstance(response, web.Response)
     await cache.write(
-        principal.account_id,
-        principal.cache_key,
+        account_id,
+        key,
         data.usage_point_id,
         endpoint,
         fetched.entries,
-        paris_today(),
+        today,
+        answer=_answer(data, response, lookup_fresh),
     )
-    if not lookup_fresh:
-        return _mark(request, response, "MISS")
-    merged = {**lookup_fresh, **fetched.entries}
-    return _mark(request, json_response(build_body(data, merged), "PARTIAL"), "PARTIAL")
+    return _mark(request, response, status)

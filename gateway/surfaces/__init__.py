@@ -6,7 +6,9 @@ from aiohttp import web
 
 
 def register_all(app: web.Application) -> None:
-    from gateway.surfaces import ops, v5
+    from gateway.surfaces import legacy, management, ops, v5
 
     ops.register(app)
     v5.register(app)
+    management.register(app)
+    legacy.register(app)
