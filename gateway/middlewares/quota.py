@@ -37,9 +37,7 @@ class QuotaGuard:
     async def charge_upstream_made(self, calls: int) -> None:
         """Count calls that were made without a reservation (a lost race to join one)."""
         if calls > 0:
-            self.usage = await self.quotas.charge(
-                self.account_id, UPSTREAM, calls, enforce=False
-            )
+            self.usage = await self.quotas.charge(self.account_id, UPSTREAM, calls, enforce=False)
             self.upstream_reserved += calls
 
     async def refund_upstream(self, calls: int) -> None:
