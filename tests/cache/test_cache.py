@@ -13,6 +13,7 @@ from gateway import state
 from gateway.app import build_app
 from gateway.config import Settings
 from gateway.enedis.catalogue import BY_NAME
+from gateway.enedis.rules import paris_today
 from gateway.keyring import account_cache_key
 from tests.conftest import Services
 from tests.support.journey import ready_account
@@ -298,3 +299,51 @@ async def test_purges_remove_exactly_what_they_say(gateway: Any, clean_services:
         assert [key async for key in client.scan_iter(match="*:c:*")] == []
     finally:
         await client.aclose()
+
+
+async def test_no_data_answers_are_cached_briefly(gateway: Any, clean_services: Services) -> None:
+    """The `gaps` customer has no data on the 10th-12th of every month."""
+    account = await ready_account(gateway, customer="gaps")
+    point = account.usage_points[0]
+    today = paris_today()
+    month = today.replace(day=1) - timedelta(days=40)
+    gap = query(point, DAILY, month.replace(day=10), month.replace(day=13))
+    first = await gateway.get(DAILY.path, params=gap, headers=account.bearer)
+    assert first.status == 404
+    assert (await first.json())["error"] == "no_data_found"
+    again = await gateway.get(DAILY.path, params=gap, headers=account.bearer)
+    assert again.status == 404
+    assert clean_services.sandbox_stats()["calls"]["daily_consumption"] == 1
+    around = query(point, DAILY, month.replace(day=8), month.replace(day=15))
+    answer = await gateway.get(DAILY.path, params=around, headers=account.bearer)
+    assert answer.status == 200
+    assert answer.headers["X-Cache-Status"] == "PARTIAL"
+    dates = [r["date"] for r in (await answer.json())["meter_reading"]["interval_reading"]]
+    assert dates == [month.replace(day=d).isoformat() for d in (8, 9, 13, 14)]
+    _, expected = await direct(clean_services.sandbox_url, DAILY, around)
+    assert [r["date"] for r in expected["meter_reading"]["interval_reading"]] == dates
+
+
+def test_lifetimes_of_entries(settings: Settings) -> None:
+    from gateway.cache.store import CacheStore, Entry
+    from gateway.keyring import Keyring
+    from gateway.shared_store import SharedStore
+
+    store = CacheStore(SharedStore(settings.redis_url), Keyring(settings.secret_key), settings)
+    today = paris_today()
+    data = Entry([{"value": "1", "date": "x"}], {}, 0.0)
+    assert store.ttl_for(DAILY, today - timedelta(days=1), data, today) == settings.cache_ttl_recent
+    assert store.ttl_for(DAILY, today - timedelta(days=2), data, today) == settings.cache_ttl_recent
+    assert store.ttl_for(DAILY, today - timedelta(days=3), data, today) == settings.cache_ttl
+    nothing = Entry(None, {}, 0.0)
+    assert (
+        store.ttl_for(DAILY, today - timedelta(days=30), nothing, today)
+        == settings.cache_ttl_no_data
+    )
+    short_curve = Entry([{"value": "1", "date": "x", "interval_length": "PT30M"}] * 20, {}, 0.0)
+    assert (
+        store.ttl_for(CURVE, today - timedelta(days=30), short_curve, today)
+        == settings.cache_ttl_recent
+    )
+    full_curve = Entry([{"value": "1", "date": "x", "interval_length": "PT30M"}] * 48, {}, 0.0)
+    assert store.ttl_for(CURVE, today - timedelta(days=30), full_curve, today) == settings.cache_ttl

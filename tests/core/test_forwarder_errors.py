@@ -3,6 +3,7 @@ the limiter and the application token use the real Valkey)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import date
@@ -177,3 +178,28 @@ async def test_breaker_opens_after_consecutive_failures(forwarder: Forwarder) ->
     assert caught.value.code == "GW-UPSTREAM-UNAVAILABLE"
     assert "Retry-After" in caught.value.headers
     assert forwarder.calls_made == 3
+
+
+async def test_replicas_share_one_application_token(settings: Settings) -> None:
+    """Two providers (two replicas) over the same Valkey: one token request upstream."""
+    stores = [SharedStore(settings.redis_url) for _ in range(2)]
+    async with aiohttp.ClientSession() as http:
+        providers = [
+            AppTokenProvider(
+                http=http,
+                store=store,
+                server_key=settings.secret_key,
+                base_url=BASE,
+                client_id="id",
+                client_secret="secret",
+                timeout=1,
+            )
+            for store in stores
+        ]
+        with aioresponses() as mocked:
+            token_ok(mocked, times=1)
+            tokens = await asyncio.gather(*(p.get() for p in providers), providers[0].get())
+    assert len(set(tokens)) == 1
+    assert sum(p.fetches for p in providers) == 1
+    for store in stores:
+        await store.close()
