@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, pre_load, validate
+from marshmallow import INCLUDE, RAISE, Schema, fields, pre_load, validate
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
@@ -59,17 +59,29 @@ class RenameRequest(_Strict):
     name = fields.String(required=True, allow_none=True, validate=validate.Length(max=NAME_MAX))
 
 
-class TokenRequest(Schema):
+class _Form(Schema):
+    """Form fields (documentation only: the token routes read them as Enedis does, and
+    ignore the fields they do not know)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class TokenRequest(_Form):
     """Form fields of ``POST /oauth2/v3/token`` (or HTTP Basic for the client)."""
 
     grant_type = fields.String(required=True, metadata={"enum": ["client_credentials"]})
-    client_id = fields.String()
-    client_secret = fields.String()
+    client_id = fields.String(
+        metadata={"description": "The account's client_id (unless sent as HTTP Basic)."}
+    )
+    client_secret = fields.String(
+        metadata={"description": "The account's client_secret (unless sent as HTTP Basic)."}
+    )
 
 
-class RevokeRequest(Schema):
-    token = fields.String(required=True)
-    token_type_hint = fields.String()
+class RevokeRequest(_Form):
+    token = fields.String(required=True, metadata={"description": "The access token to revoke."})
+    token_type_hint = fields.String(metadata={"example": "access_token"})
 
 
 class CredentialsResponse(Schema):

@@ -3,15 +3,24 @@
 JSON in and out; errors as RFC 9457 problem details naming the faulty field, except the
 token routes (``/oauth2/v3/token``, its alias ``/accounts/token``, ``/oauth2/v3/revoke``)
 which answer in the Enedis token dialect.
+
+The OpenAPI description of a body or a query names the very schema instance the handler
+validates with (``load_json`` / ``validate``); it is not registered for the validation
+middleware, so the handler's checks stay the ones that answer (415 before 422, 400 for a
+body that is not a JSON object, the admin query's 400).
 """
 
 from __future__ import annotations
 
+import copy
 import html
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from aiohttp import web
+from aiohttp_apigami import docs
+from marshmallow import Schema
 
 from gateway import routing, state
 from gateway.accounts import schemas
@@ -20,8 +29,9 @@ from gateway.accounts.http import asks_json, load_json, validate, wants_json
 from gateway.accounts.repository import UsagePointRow
 from gateway.accounts.service import ConsentRefused, invalid_client, parse_basic
 from gateway.errors import GatewayError
-from gateway.middlewares.auth import client_address, principal_of
-from gateway.routing import Auth, RouteSpec, Surface
+from gateway.middlewares.auth import ADMIN_HEADER, client_address, principal_of
+from gateway.openapi import ACCOUNT, ADMIN, PUBLIC, error_responses
+from gateway.routing import Auth, Handler, RouteSpec, Surface
 
 _SIGNUP = schemas.SignupRequest()
 _PASSWORD = schemas.PasswordRequest()
@@ -38,6 +48,96 @@ _ADMIN_ACTION = schemas.AdminActionResponse()
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
+H = TypeVar("H", bound=Handler)
+
+# -- the OpenAPI description ------------------------------------------------------------------
+
+_ACCOUNTS_TAG = "management: accounts"
+_TOKENS_TAG = "management: tokens (Enedis dialect)"
+_CONSENT_TAG = "management: consent"
+_POINTS_TAG = "management: usage points"
+_ADMIN_TAG = "management: admin"
+
+# credentials are optional: without them, the body's email names the account
+_OPTIONAL_ACCOUNT: list[dict[str, list[str]]] = [*ACCOUNT, {}]
+_CLIENT: list[dict[str, list[str]]] = [{"basicAuth": []}, {}]
+
+
+_DESCRIBED: dict[Handler, dict[str, Any]] = {}
+
+
+def described(**kwargs: Any) -> Callable[[H], H]:
+    """Record the OpenAPI description (``@docs`` arguments) of a handler.
+
+    ``register`` gives each route a fresh documented wrapper with its own copy: apispec
+    rewrites the schemas of a description into references in place, so two applications
+    (two documents, e.g. in tests) must not share one."""
+
+    def record(handler: H) -> H:
+        _DESCRIBED[handler] = kwargs
+        return handler
+
+    return record
+
+
+def documented(handler: Handler) -> Handler:
+    """``handler`` behind a wrapper carrying a copy of its recorded description."""
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        return await handler(request)
+
+    route.__name__ = route.__qualname__ = handler.__name__
+    route.__doc__ = handler.__doc__
+    return docs(**copy.deepcopy(_DESCRIBED[handler]))(route)
+
+
+def _schema_class(schema: Schema | type[Schema]) -> type[Schema]:
+    """The class of the schema instance the handler validates or dumps with."""
+    return schema if isinstance(schema, type) else type(schema)
+
+
+def _problems(*statuses: int) -> dict[int, dict[str, Any]]:
+    return error_responses(Surface.MANAGEMENT, *statuses)
+
+
+def _json_body(schema: Schema | type[Schema], description: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "description": description,
+        "content": {"application/json": {"schema": _schema_class(schema)}},
+    }
+
+
+def _ok(schema: Schema | type[Schema], description: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _schema_class(schema)}},
+        **extra,
+    }
+
+
+_NO_STORE_HEADERS = {
+    "Cache-Control": {"schema": {"type": "string", "example": "no-store"}},
+    "Pragma": {"schema": {"type": "string", "example": "no-cache"}},
+}
+_REDIRECT = {
+    "Location": {"description": "Where to go.", "schema": {"type": "string", "format": "uri"}},
+}
+_POINT_PARAMETER = {
+    "in": "path",
+    "name": "usage_point_id",
+    "required": True,
+    "description": "The usage point (PDL): exactly **14** digits, leading zeros kept.",
+    "schema": {"type": "string", "pattern": "^[0-9]{14}$"},
+}
+_ACCOUNT_PARAMETER = {
+    "in": "path",
+    "name": "account_id",
+    "required": True,
+    "description": "The account's id (`account_id` of `GET /admin/accounts`).",
+    "schema": {"type": "string"},
+}
+
 
 def _json(schema: Any, data: Any, *, status: int = 200, secret: bool = False) -> web.Response:
     return web.json_response(schema.dump(data), status=status, headers=NO_STORE if secret else None)
@@ -46,6 +146,26 @@ def _json(schema: Any, data: Any, *, status: int = 200, secret: bool = False) ->
 # -- accounts -----------------------------------------------------------------------------------
 
 
+@described(
+    tags=[_ACCOUNTS_TAG],
+    summary="Create an account",
+    description="Creates an account for the email and returns its `client_id` and "
+    "`client_secret`. The secret is shown here and by `POST /accounts/credentials` (with the "
+    "password) only: keep it.",
+    security=PUBLIC,
+    requestBody=_json_body(_SIGNUP, "The account's email and password (12 characters or more)."),
+    responses={
+        201: _ok(
+            _CREDENTIALS,
+            "Created.",
+            headers={
+                **_NO_STORE_HEADERS,
+                "Location": {"schema": {"type": "string", "example": "/accounts/me"}},
+            },
+        ),
+        **_problems(400, 409, 413, 415, 422, 503),
+    },
+)
 async def signup(request: web.Request) -> web.Response:
     body = await load_json(request, _SIGNUP)
     _, credentials = await request.app[state.ACCOUNTS].signup(body["email"], body["password"])
@@ -81,12 +201,44 @@ async def _confirmed(request: web.Request) -> tuple[Any, str]:
     return account, body["password"]
 
 
+_PASSWORD_BODY = _json_body(
+    _PASSWORD,
+    "The account's password; without credentials (Authorization), also the account's email.",
+)
+
+
+@described(
+    tags=[_ACCOUNTS_TAG],
+    summary="Show the credentials again",
+    description="The account's `client_id` and `client_secret`, once the password is "
+    "confirmed. Authenticate (Bearer or Basic), or give the account's `email` with the "
+    "password (a lost secret). Failed attempts are limited per client address (429).",
+    security=_OPTIONAL_ACCOUNT,
+    requestBody=_PASSWORD_BODY,
+    responses={
+        200: _ok(_CREDENTIALS, "The credentials.", headers=_NO_STORE_HEADERS),
+        **_problems(400, 401, 413, 415, 422, 429, 503),
+    },
+)
 async def credentials(request: web.Request) -> web.Response:
     account, password = await _confirmed(request)
     shown = await request.app[state.ACCOUNTS].reveal_credentials(account, password)
     return _json(_CREDENTIALS, shown, secret=True)
 
 
+@described(
+    tags=[_ACCOUNTS_TAG],
+    summary="Rotate the client secret",
+    description="Issues a new `client_secret` once the password is confirmed; the old one "
+    "stops working and the account's tokens are revoked. Authenticate, or give the "
+    "account's `email` with the password.",
+    security=_OPTIONAL_ACCOUNT,
+    requestBody=_PASSWORD_BODY,
+    responses={
+        200: _ok(_CREDENTIALS, "The new credentials.", headers=_NO_STORE_HEADERS),
+        **_problems(400, 401, 413, 415, 422, 429, 503),
+    },
+)
 async def rotate_secret(request: web.Request) -> web.Response:
     account, password = await _confirmed(request)
     rotated = await request.app[state.ACCOUNTS].rotate_secret(
@@ -95,6 +247,13 @@ async def rotate_secret(request: web.Request) -> web.Response:
     return _json(_CREDENTIALS, rotated, secret=True)
 
 
+@described(
+    tags=[_ACCOUNTS_TAG],
+    summary="The account",
+    description="The authenticated account (never its secret).",
+    security=ACCOUNT,
+    responses={200: _ok(_ACCOUNT, "The account."), **_problems(401, 404, 429, 503)},
+)
 async def me(request: web.Request) -> web.Response:
     principal = principal_of(request)
     found = await request.app[state.ACCOUNTS].account(principal.account_id)
@@ -114,6 +273,18 @@ async def me(request: web.Request) -> web.Response:
     )
 
 
+@described(
+    tags=[_ACCOUNTS_TAG],
+    summary="Delete the account",
+    description="Deletes the account, its usage points, consent records, tokens, counters "
+    "and cached data, once the password is confirmed.",
+    security=ACCOUNT,
+    requestBody=_json_body(_PASSWORD, "The account's password."),
+    responses={
+        204: {"description": "Deleted."},
+        **_problems(400, 401, 413, 415, 422, 429, 503),
+    },
+)
 async def delete_me(request: web.Request) -> web.Response:
     principal = principal_of(request)
     body = await load_json(request, _PASSWORD)
@@ -151,6 +322,31 @@ async def _form(request: web.Request) -> dict[str, str]:
     return {}
 
 
+_FORM_CONTENT = ("application/x-www-form-urlencoded", "application/json")
+
+
+def _form_body(schema: type[Schema], description: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "description": description,
+        "content": {content_type: {"schema": schema} for content_type in _FORM_CONTENT},
+    }
+
+
+@described(
+    tags=[_TOKENS_TAG],
+    summary="Get an access token",
+    description="The OAuth 2 `client_credentials` grant, as Enedis' `POST /oauth2/v3/token`: "
+    "the account's `client_id` and `client_secret` as form fields or HTTP Basic. The token "
+    "authenticates the data routes (Bearer). Errors are in the Enedis dialect. "
+    "`/accounts/token` is an alias.",
+    security=_CLIENT,
+    requestBody=_form_body(schemas.TokenRequest, "The grant (form fields, or a JSON object)."),
+    responses={
+        200: _ok(_TOKEN, "The access token.", headers=_NO_STORE_HEADERS),
+        **error_responses(Surface.V5, 400, 401, 413, 415, 429, 503),
+    },
+)
 async def token(request: web.Request) -> web.Response:
     form = await _form(request)
     grant_type = form.get("grant_type")
@@ -198,6 +394,17 @@ async def token(request: web.Request) -> web.Response:
     )
 
 
+@described(
+    tags=[_TOKENS_TAG],
+    summary="Revoke an access token",
+    description="Revokes the token (RFC 7009): answers 200 whether or not it was valid.",
+    security=PUBLIC,
+    requestBody=_form_body(schemas.RevokeRequest, "The token (form fields, or a JSON object)."),
+    responses={
+        200: {"description": "Revoked (or not a valid token).", "headers": _NO_STORE_HEADERS},
+        **error_responses(Surface.V5, 400, 413, 415, 503),
+    },
+)
 async def revoke(request: web.Request) -> web.Response:
     form = await _form(request)
     value = form.get("token", "").strip()
@@ -212,6 +419,19 @@ async def revoke(request: web.Request) -> web.Response:
 # -- consent ------------------------------------------------------------------------------------
 
 
+@described(
+    tags=[_CONSENT_TAG],
+    summary="Start the consent at Enedis",
+    description="Redirects to Enedis' consent page (302); with `Accept: application/json`, "
+    "answers the URL instead. Enedis sends the customer back to `/oauth/callback`, which "
+    "records the usage points the customer consented to for this account.",
+    security=ACCOUNT,
+    responses={
+        200: _ok(schemas.AuthorizeUrlResponse, "The consent URL (`Accept: application/json`)."),
+        302: {"description": "To Enedis' consent page.", "headers": _REDIRECT},
+        **_problems(401, 429, 503),
+    },
+)
 async def authorize(request: web.Request) -> web.StreamResponse:
     url = await request.app[state.ACCOUNTS].authorize_url(principal_of(request))
     if asks_json(request):
@@ -236,6 +456,66 @@ def _done_url(base: str, params: dict[str, str]) -> str:
     return f"{base}{'&' if '?' in base else '?'}{urlencode(params)}"
 
 
+def _or_page(responses: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Error responses that are an HTML page for a browser."""
+    page = {"text/html": {"schema": {"type": "string"}}}
+    return {
+        status: {**response, "content": {**response["content"], **page}}
+        for status, response in responses.items()
+    }
+
+
+@described(
+    tags=[_CONSENT_TAG],
+    summary="Back from Enedis' consent page",
+    description="Where Enedis sends the customer back (`code`, `state`, `usage_point_id`, or "
+    "`error`). Records the usage points for the account that started the consent. Answers "
+    "an HTML page to a browser and JSON otherwise; redirects (302) to `CONSENT_DONE_URL` when "
+    "it is set.",
+    security=PUBLIC,
+    parameters=[
+        {
+            "in": "query",
+            "name": "state",
+            "required": False,
+            "description": "The state of `/oauth/authorize`.",
+            "schema": {"type": "string"},
+        },
+        {
+            "in": "query",
+            "name": "code",
+            "required": False,
+            "description": "Enedis' authorization code.",
+            "schema": {"type": "string"},
+        },
+        {
+            "in": "query",
+            "name": "usage_point_id",
+            "required": False,
+            "description": "The usage points consented to (14 digits each, `,` or `;` between).",
+            "schema": {"type": "string"},
+        },
+        {
+            "in": "query",
+            "name": "error",
+            "required": False,
+            "description": "Enedis' error (e.g. `access_denied`) when there is no consent.",
+            "schema": {"type": "string"},
+        },
+    ],
+    responses={
+        200: {
+            "description": "The consent is recorded.",
+            "content": {
+                "application/json": {"schema": schemas.ConsentResultResponse},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        },
+        302: {"description": "To `CONSENT_DONE_URL`.", "headers": _REDIRECT},
+        **_or_page(_problems(400, 403)),
+        **_problems(503),
+    },
+)
 async def callback(request: web.Request) -> web.StreamResponse:
     settings = request.app[state.SETTINGS]
     params = {key: value for key, value in request.query.items()}
@@ -311,11 +591,30 @@ def _point_not_found() -> GatewayError:
     )
 
 
+@described(
+    tags=[_POINTS_TAG],
+    summary="The account's usage points",
+    description="Every usage point consented to through this gateway, with its consent.",
+    security=ACCOUNT,
+    responses={200: _ok(_POINTS, "The usage points."), **_problems(401, 429, 503)},
+)
 async def list_points(request: web.Request) -> web.Response:
     rows = await request.app[state.ACCOUNTS].list_points(principal_of(request))
     return _json(_POINTS, {"usage_points": [_point(row) for row in rows]})
 
 
+@described(
+    tags=[_POINTS_TAG],
+    summary="Name a usage point",
+    description="Sets the usage point's name (`null` or blank: no name).",
+    security=ACCOUNT,
+    parameters=[_POINT_PARAMETER],
+    requestBody=_json_body(_RENAME, "The new name."),
+    responses={
+        200: _ok(_POINT, "The usage point."),
+        **_problems(400, 401, 404, 413, 415, 422, 429, 503),
+    },
+)
 async def rename_point(request: web.Request) -> web.Response:
     usage_point_id = check_usage_point_id(request.match_info["usage_point_id"])
     body = await load_json(request, _RENAME)
@@ -328,6 +627,14 @@ async def rename_point(request: web.Request) -> web.Response:
     return _json(_POINT, _point(row))
 
 
+@described(
+    tags=[_POINTS_TAG],
+    summary="Forget a usage point",
+    description="Removes the usage point from the account, with its cached data.",
+    security=ACCOUNT,
+    parameters=[_POINT_PARAMETER],
+    responses={204: {"description": "Removed."}, **_problems(400, 401, 404, 429, 503)},
+)
 async def delete_point(request: web.Request) -> web.Response:
     usage_point_id = check_usage_point_id(request.match_info["usage_point_id"])
     deleted = await request.app[state.ACCOUNTS].delete_point(
@@ -341,6 +648,20 @@ async def delete_point(request: web.Request) -> web.Response:
 # -- admin ----------------------------------------------------------------------------------------
 
 
+_ADMIN_DESCRIPTION = f"The `{ADMIN_HEADER}` header, or an account listed in `ADMIN_EMAILS`."
+
+
+@described(
+    tags=[_ADMIN_TAG],
+    summary="List the accounts",
+    description=f"The accounts, oldest first, with today's usage. {_ADMIN_DESCRIPTION}",
+    security=ADMIN,
+    parameters=[{"in": "query", "schema": schemas.AdminListQuery}],
+    responses={
+        200: _ok(_ADMIN_ACCOUNTS, "A page of accounts."),
+        **_problems(400, 401, 403, 429, 503),
+    },
+)
 async def admin_accounts(request: web.Request) -> web.Response:
     query = validate(_ADMIN_LIST, dict(request.query), status=400)
     accounts, total = await request.app[state.ACCOUNTS].admin_accounts(
@@ -352,12 +673,34 @@ async def admin_accounts(request: web.Request) -> web.Response:
     )
 
 
+@described(
+    tags=[_ADMIN_TAG],
+    summary="Reset an account's daily quota",
+    description=f"Deletes today's counters of the account. {_ADMIN_DESCRIPTION}",
+    security=ADMIN,
+    parameters=[_ACCOUNT_PARAMETER],
+    responses={
+        200: _ok(_ADMIN_ACTION, "Reset."),
+        **_problems(401, 403, 404, 429, 503),
+    },
+)
 async def admin_reset_quota(request: web.Request) -> web.Response:
     account_id = request.match_info["account_id"]
     deleted = await request.app[state.ACCOUNTS].reset_quota(account_id)
     return _json(_ADMIN_ACTION, {"account_id": account_id, "deleted_keys": deleted})
 
 
+@described(
+    tags=[_ADMIN_TAG],
+    summary="Purge an account's cache",
+    description=f"Deletes every cached answer of the account. {_ADMIN_DESCRIPTION}",
+    security=ADMIN,
+    parameters=[_ACCOUNT_PARAMETER],
+    responses={
+        200: _ok(_ADMIN_ACTION, "Purged."),
+        **_problems(401, 403, 404, 429, 503),
+    },
+)
 async def admin_purge_cache(request: web.Request) -> web.Response:
     account_id = request.match_info["account_id"]
     deleted = await request.app[state.ACCOUNTS].purge_cache(account_id, request.app[state.CACHE])
@@ -368,32 +711,23 @@ def register(app: web.Application) -> None:
     def spec(name: str, auth: Auth = Auth.NONE, surface: Surface = Surface.MANAGEMENT) -> RouteSpec:
         return RouteSpec(surface=surface, auth=auth, name=name)
 
-    add = routing.add
-    add(app, "POST", "/accounts/signup", signup, spec("accounts.signup"))
-    add(app, "POST", "/oauth2/v3/token", token, spec("oauth.token", surface=Surface.V5))
-    add(app, "POST", "/accounts/token", token, spec("accounts.token", surface=Surface.V5))
-    add(app, "POST", "/oauth2/v3/revoke", revoke, spec("oauth.revoke", surface=Surface.V5))
-    add(app, "POST", "/accounts/credentials", credentials, spec("accounts.credentials"))
-    add(app, "POST", "/accounts/secret/rotate", rotate_secret, spec("accounts.rotate_secret"))
-    add(app, "GET", "/accounts/me", me, spec("accounts.me", Auth.ACCOUNT))
-    add(app, "DELETE", "/accounts/me", delete_me, spec("accounts.delete", Auth.ACCOUNT))
-    add(app, "GET", "/oauth/authorize", authorize, spec("consent.authorize", Auth.ACCOUNT))
-    add(app, "GET", "/oauth/callback", callback, spec("consent.callback"))
-    add(app, "GET", "/pdl", list_points, spec("pdl.list", Auth.ACCOUNT))
-    add(app, "PATCH", "/pdl/{usage_point_id}", rename_point, spec("pdl.rename", Auth.ACCOUNT))
-    add(app, "DELETE", "/pdl/{usage_point_id}", delete_point, spec("pdl.delete", Auth.ACCOUNT))
-    add(app, "GET", "/admin/accounts", admin_accounts, spec("admin.accounts", Auth.ADMIN))
-    add(
-        app,
-        "DELETE",
-        "/admin/accounts/{account_id}/quota",
-        admin_reset_quota,
-        spec("admin.reset_quota", Auth.ADMIN),
-    )
-    add(
-        app,
-        "DELETE",
-        "/admin/accounts/{account_id}/cache",
-        admin_purge_cache,
-        spec("admin.purge_cache", Auth.ADMIN),
-    )
+    def add(method: str, path: str, handler: Handler, route_spec: RouteSpec) -> None:
+        routing.add(app, method, path, documented(handler), route_spec)
+
+    add("POST", "/accounts/signup", signup, spec("accounts.signup"))
+    add("POST", "/oauth2/v3/token", token, spec("oauth.token", surface=Surface.V5))
+    add("POST", "/accounts/token", token, spec("accounts.token", surface=Surface.V5))
+    add("POST", "/oauth2/v3/revoke", revoke, spec("oauth.revoke", surface=Surface.V5))
+    add("POST", "/accounts/credentials", credentials, spec("accounts.credentials"))
+    add("POST", "/accounts/secret/rotate", rotate_secret, spec("accounts.rotate_secret"))
+    add("GET", "/accounts/me", me, spec("accounts.me", Auth.ACCOUNT))
+    add("DELETE", "/accounts/me", delete_me, spec("accounts.delete", Auth.ACCOUNT))
+    add("GET", "/oauth/authorize", authorize, spec("consent.authorize", Auth.ACCOUNT))
+    add("GET", "/oauth/callback", callback, spec("consent.callback"))
+    add("GET", "/pdl", list_points, spec("pdl.list", Auth.ACCOUNT))
+    add("PATCH", "/pdl/{usage_point_id}", rename_point, spec("pdl.rename", Auth.ACCOUNT))
+    add("DELETE", "/pdl/{usage_point_id}", delete_point, spec("pdl.delete", Auth.ACCOUNT))
+    add("GET", "/admin/accounts", admin_accounts, spec("admin.accounts", Auth.ADMIN))
+    admin = "/admin/accounts/{account_id}"
+    add("DELETE", f"{admin}/quota", admin_reset_quota, spec("admin.reset_quota", Auth.ADMIN))
+    add("DELETE", f"{admin}/cache", admin_purge_cache, spec("admin.purge_cache", Auth.ADMIN))
