@@ -28,6 +28,7 @@ the chain after the error mapper (see ``gateway/middlewares/__init__.py``).
 
 from __future__ import annotations
 
+import copy
 import json
 import typing
 from collections.abc import Mapping
@@ -245,6 +246,21 @@ _OAS3_OPERATION_FIELDS = frozenset(
 )  # fmt: skip
 
 
+class _SpecCopy:
+    """What apispec reads of a handler, deep-copied: building a document rewrites the
+    schemas it finds into ``$ref``s in place, which must not touch the handlers of the
+    application (another document built in the same process would lose components)."""
+
+    def __init__(self, handler: Any) -> None:
+        setattr(self, API_SPEC_ATTR, copy.deepcopy(getattr(handler, API_SPEC_ATTR)))
+        self.__name__ = getattr(handler, "__name__", "handler")
+        self.__doc__ = getattr(handler, "__doc__", None)
+
+
+def _spec_copy(handler: Any) -> Any:
+    return _SpecCopy(handler)
+
+
 def build_document(app: web.Application) -> dict[str, Any]:
     """The OpenAPI 3 document of every documented route of ``app`` (deterministic)."""
     spec = APISpec(
@@ -268,7 +284,7 @@ def build_document(app: web.Application) -> dict[str, Any]:
         if path.endswith("/") and path != "/" and (route.method, path[:-1]) in registered:
             continue
         seen.add((route.method, path))
-        spec.path(path=path, method=route.method.lower(), handler=route.handler)
+        spec.path(path=path, method=route.method.lower(), handler=_spec_copy(route.handler))
     document: dict[str, Any] = make_json_serializable(spec.to_dict())
     for operations in document.get("paths", {}).values():
         for operation in operations.values():

@@ -12,9 +12,7 @@ body that is not a JSON object, the admin query's 400).
 
 from __future__ import annotations
 
-import copy
 import html
-from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -61,34 +59,6 @@ _ADMIN_TAG = "management: admin"
 # credentials are optional: without them, the body's email names the account
 _OPTIONAL_ACCOUNT: list[dict[str, list[str]]] = [*ACCOUNT, {}]
 _CLIENT: list[dict[str, list[str]]] = [{"basicAuth": []}, {}]
-
-
-_DESCRIBED: dict[Handler, dict[str, Any]] = {}
-
-
-def described(**kwargs: Any) -> Callable[[H], H]:
-    """Record the OpenAPI description (``@docs`` arguments) of a handler.
-
-    ``register`` gives each route a fresh documented wrapper with its own copy: apispec
-    rewrites the schemas of a description into references in place, so two applications
-    (two documents, e.g. in tests) must not share one."""
-
-    def record(handler: H) -> H:
-        _DESCRIBED[handler] = kwargs
-        return handler
-
-    return record
-
-
-def documented(handler: Handler) -> Handler:
-    """``handler`` behind a wrapper carrying a copy of its recorded description."""
-
-    async def route(request: web.Request) -> web.StreamResponse:
-        return await handler(request)
-
-    route.__name__ = route.__qualname__ = handler.__name__
-    route.__doc__ = handler.__doc__
-    return docs(**copy.deepcopy(_DESCRIBED[handler]))(route)
 
 
 def _schema_class(schema: Schema | type[Schema]) -> type[Schema]:
@@ -146,7 +116,7 @@ def _json(schema: Any, data: Any, *, status: int = 200, secret: bool = False) ->
 # -- accounts -----------------------------------------------------------------------------------
 
 
-@described(
+@docs(
     tags=[_ACCOUNTS_TAG],
     summary="Create an account",
     description="Creates an account for the email and returns its `client_id` and "
@@ -207,7 +177,7 @@ _PASSWORD_BODY = _json_body(
 )
 
 
-@described(
+@docs(
     tags=[_ACCOUNTS_TAG],
     summary="Show the credentials again",
     description="The account's `client_id` and `client_secret`, once the password is "
@@ -226,7 +196,7 @@ async def credentials(request: web.Request) -> web.Response:
     return _json(_CREDENTIALS, shown, secret=True)
 
 
-@described(
+@docs(
     tags=[_ACCOUNTS_TAG],
     summary="Rotate the client secret",
     description="Issues a new `client_secret` once the password is confirmed; the old one "
@@ -247,7 +217,7 @@ async def rotate_secret(request: web.Request) -> web.Response:
     return _json(_CREDENTIALS, rotated, secret=True)
 
 
-@described(
+@docs(
     tags=[_ACCOUNTS_TAG],
     summary="The account",
     description="The authenticated account (never its secret).",
@@ -273,7 +243,7 @@ async def me(request: web.Request) -> web.Response:
     )
 
 
-@described(
+@docs(
     tags=[_ACCOUNTS_TAG],
     summary="Delete the account",
     description="Deletes the account, its usage points, consent records, tokens, counters "
@@ -333,7 +303,7 @@ def _form_body(schema: type[Schema], description: str) -> dict[str, Any]:
     }
 
 
-@described(
+@docs(
     tags=[_TOKENS_TAG],
     summary="Get an access token",
     description="The OAuth 2 `client_credentials` grant, as Enedis' `POST /oauth2/v3/token`: "
@@ -394,7 +364,7 @@ async def token(request: web.Request) -> web.Response:
     )
 
 
-@described(
+@docs(
     tags=[_TOKENS_TAG],
     summary="Revoke an access token",
     description="Revokes the token (RFC 7009): answers 200 whether or not it was valid.",
@@ -419,7 +389,7 @@ async def revoke(request: web.Request) -> web.Response:
 # -- consent ------------------------------------------------------------------------------------
 
 
-@described(
+@docs(
     tags=[_CONSENT_TAG],
     summary="Start the consent at Enedis",
     description="Redirects to Enedis' consent page (302); with `Accept: application/json`, "
@@ -465,7 +435,7 @@ def _or_page(responses: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
     }
 
 
-@described(
+@docs(
     tags=[_CONSENT_TAG],
     summary="Back from Enedis' consent page",
     description="Where Enedis sends the customer back (`code`, `state`, `usage_point_id`, or "
@@ -591,7 +561,7 @@ def _point_not_found() -> GatewayError:
     )
 
 
-@described(
+@docs(
     tags=[_POINTS_TAG],
     summary="The account's usage points",
     description="Every usage point consented to through this gateway, with its consent.",
@@ -603,7 +573,7 @@ async def list_points(request: web.Request) -> web.Response:
     return _json(_POINTS, {"usage_points": [_point(row) for row in rows]})
 
 
-@described(
+@docs(
     tags=[_POINTS_TAG],
     summary="Name a usage point",
     description="Sets the usage point's name (`null` or blank: no name).",
@@ -627,7 +597,7 @@ async def rename_point(request: web.Request) -> web.Response:
     return _json(_POINT, _point(row))
 
 
-@described(
+@docs(
     tags=[_POINTS_TAG],
     summary="Forget a usage point",
     description="Removes the usage point from the account, with its cached data.",
@@ -651,7 +621,7 @@ async def delete_point(request: web.Request) -> web.Response:
 _ADMIN_DESCRIPTION = f"The `{ADMIN_HEADER}` header, or an account listed in `ADMIN_EMAILS`."
 
 
-@described(
+@docs(
     tags=[_ADMIN_TAG],
     summary="List the accounts",
     description=f"The accounts, oldest first, with today's usage. {_ADMIN_DESCRIPTION}",
@@ -673,7 +643,7 @@ async def admin_accounts(request: web.Request) -> web.Response:
     )
 
 
-@described(
+@docs(
     tags=[_ADMIN_TAG],
     summary="Reset an account's daily quota",
     description=f"Deletes today's counters of the account. {_ADMIN_DESCRIPTION}",
@@ -690,7 +660,7 @@ async def admin_reset_quota(request: web.Request) -> web.Response:
     return _json(_ADMIN_ACTION, {"account_id": account_id, "deleted_keys": deleted})
 
 
-@described(
+@docs(
     tags=[_ADMIN_TAG],
     summary="Purge an account's cache",
     description=f"Deletes every cached answer of the account. {_ADMIN_DESCRIPTION}",
@@ -712,7 +682,7 @@ def register(app: web.Application) -> None:
         return RouteSpec(surface=surface, auth=auth, name=name)
 
     def add(method: str, path: str, handler: Handler, route_spec: RouteSpec) -> None:
-        routing.add(app, method, path, documented(handler), route_spec)
+        routing.add(app, method, path, handler, route_spec)
 
     add("POST", "/accounts/signup", signup, spec("accounts.signup"))
     add("POST", "/oauth2/v3/token", token, spec("oauth.token", surface=Surface.V5))
