@@ -1,0 +1,699 @@
+"""The scenarios B1..B7 of issue 8, run against the embedded stack of ``bench.stack``.
+
+Every request is made from outside the gateways: the heavy load of B1/B6 by the load
+generator (``bench.load``, a process of its own), the paced or sequential requests of
+B2..B7 by this orchestrating process. Each scenario returns its figures (snake case),
+its ``target`` and ``target_met``; each is bounded by ``Size.timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psutil
+
+from bench.accounts import Account, ready_account, ready_accounts
+from bench.load import percentile, summary_ms
+from bench.profile import render_profile
+from bench.stack import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    LIFTED_RATE,
+    RATE_LIMIT,
+    Proc,
+    Stack,
+)
+from gateway.enedis.rules import paris_today
+
+DAILY = "/metering_data_dc/v5/daily_consumption"
+CURVE = "/metering_data_clc/v5/consumption_load_curve"
+SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
+TITLES = {
+    "B1": "warm cache, 365 days daily, 64 connections",
+    "B2": "cache miss, sandbox latency 50 ms",
+    "B3": "3 replicas, shared Valkey, distinct upstream calls",
+    "B4": "fairness: A backfills load curve, B one day/s",
+    "B5": "cold backfill of load curve, one account",
+    "B6": "peak RSS of the gateway under B1's load",
+    "B7": "coalescing: identical cold requests",
+}
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    b1_seconds: float  # measured seconds per target (gateway, then bare)
+    b1_warmup: float
+    b1_connections: int
+    profile_seconds: float
+    b2_samples: int
+    b3_requests: int
+    b3_accounts: int
+    b4_days: int
+    b4_interval: float
+    b4_min_requests: int
+    b5_days: int
+    b7_requests: int
+    timeout: float  # bound of one scenario, seconds
+
+
+SIZES = {
+    "full": Size("full", 15.0, 2.0, 64, 10.0, 200, 300, 30, 730, 1.0, 10, 730, 100, 240.0),
+    "tiny": Size("tiny", 1.5, 0.3, 64, 1.0, 15, 12, 3, 14, 0.2, 4, 14, 20, 60.0),
+}
+
+
+def _range(end: date, days: int) -> dict[str, str]:
+    return {"start": (end - timedelta(days=days)).isoformat(), "end": end.isoformat()}
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+class Suite:
+    """Starts what each scenario needs, once, and runs the scenarios."""
+
+    def __init__(self, size: Size, out_dir: Path, profile: bool = True, keep: bool = False):
+        self.size = size
+        self.out_dir = out_dir
+        self.profile = profile
+        self.stack = Stack(keep=keep)
+        self.today = paris_today()
+        self._sandbox: Proc | None = None
+        self._replicas: list[Proc] = []
+        self._b1: dict[str, Any] | None = None
+        self.session: aiohttp.ClientSession | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def __aenter__(self) -> Suite:
+        await asyncio.to_thread(self.stack.start_services)
+        connector = aiohttp.TCPConnector(limit=0)
+        self.session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=self.size.timeout)
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.session is not None:
+            await self.session.close()
+        await asyncio.to_thread(self.stack.close)
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        assert self.session is not None
+        return self.session
+
+    async def sandbox(self) -> Proc:
+        """The main sandbox: Enedis' real quotas (5/s), no latency."""
+        if self._sandbox is None:
+            proc = self.stack.sandbox("sandbox")
+            self._sandbox = await asyncio.to_thread(proc.wait_ready)
+        return self._sandbox
+
+    async def replicas(self, count: int) -> list[Proc]:
+        """``count`` gateway replicas on the main sandbox and the shared Valkey (db 0)."""
+        sandbox = await self.sandbox()
+        new = [
+            self.stack.gateway(
+                f"gateway-{i}", self.stack.gateway_env(sandbox, GATEWAY_REPLICAS=str(count))
+            )
+            for i in range(len(self._replicas), count)
+        ]
+        for proc in new:
+            await asyncio.to_thread(proc.wait_ready, "/health/ready")
+        self._replicas.extend(new)
+        return self._replicas[:count]
+
+    async def stats(self, sandbox: Proc | None = None) -> dict[str, Any]:
+        sandbox = sandbox or await self.sandbox()
+        async with self.http.get(sandbox.url + "/__sandbox/stats") as answer:
+            stats: dict[str, Any] = await answer.json()
+            return stats
+
+    async def reset_sandbox(self) -> None:
+        sandbox = await self.sandbox()
+        async with self.http.post(sandbox.url + "/__sandbox/reset") as answer:
+            answer.raise_for_status()
+
+    async def get(
+        self, url: str, headers: dict[str, str], params: dict[str, str]
+    ) -> tuple[int, float, bytes, dict[str, str]]:
+        """One GET: status, seconds, body, headers."""
+        started = time.perf_counter()
+        async with self.http.get(url, headers=headers, params=params) as answer:
+            body = await answer.read()
+            return answer.status, time.perf_counter() - started, body, dict(answer.headers)
+
+    async def load(self, spec: dict[str, Any], name: str) -> dict[str, Any]:
+        """Run ``bench.load`` in its own process; its result."""
+        spec_path = self.stack.root / f"{name}.spec.json"
+        out_path = self.stack.root / f"{name}.out.json"
+        spec_path.write_text(json.dumps(spec))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.load", str(spec_path), str(out_path)
+        )
+        limit = spec["duration"] + spec.get("warmup", 0) + 60
+        try:
+            code = await asyncio.wait_for(process.wait(), limit)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise
+        if code != 0:
+            raise RuntimeError(f"load generator exited with {code}")
+        result: dict[str, Any] = json.loads(out_path.read_text())
+        return result
+
+    # -- running -------------------------------------------------------------------------
+    async def run(self, ids: list[str], on_result: Callable[[str, dict[str, Any]], None]) -> None:
+        runners: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
+            "B1": self.b1,
+            "B2": self.b2,
+            "B3": self.b3,
+            "B4": self.b4,
+            "B5": self.b5,
+            "B6": self.b6,
+            "B7": self.b7,
+        }
+        for scenario in ids:
+            started = time.monotonic()
+            marks = self._log_marks()
+            try:
+                # B1 runs two loads and the profile: give it more room
+                bound = self.size.timeout * (2 if scenario in ("B1", "B6") else 1)
+                result = await asyncio.wait_for(runners[scenario](), bound)
+            except Exception as exc:
+                kind = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
+                result = {"error": f"{kind}: {str(exc)[:400]}", "target_met": False}
+                result.setdefault("target", TARGETS[scenario])
+            result["duration_s"] = round(time.monotonic() - started, 1)
+            warnings = self._warnings_since(marks)
+            result["gateway_warnings"] = len(warnings)
+            if warnings:
+                result["gateway_warning_samples"] = warnings[:5]
+            on_result(scenario, result)
+
+    def _log_marks(self) -> dict[Path, int]:
+        """The size of every gateway log now (what a scenario adds comes after)."""
+        return {
+            proc.log: proc.log.stat().st_size
+            for proc in self.stack.procs
+            if proc.name.startswith("gateway") and proc.log.exists()
+        }
+
+    def _warnings_since(self, marks: dict[Path, int]) -> list[str]:
+        """Warning and error lines the gateways logged since ``marks`` (evidence for the
+        report: a replica falling back from Redis, retries after a 429, ...)."""
+        found: list[str] = []
+        for proc in self.stack.procs:
+            if not proc.name.startswith("gateway") or not proc.log.exists():
+                continue
+            with open(proc.log, "rb") as log:
+                log.seek(marks.get(proc.log, 0))
+                for raw in log:
+                    line = raw.decode(errors="replace").strip()
+                    if '"level": "warning"' in line or '"level": "error"' in line:
+                        found.append(f"{proc.name}: {line[:300]}")
+        return found
+
+    # -- B1 / B6 -------------------------------------------------------------------------
+    async def _b1_run(self) -> dict[str, Any]:
+        """B1's measure, shared by B6: gateway and bare under the same load."""
+        if self._b1 is not None:
+            return self._b1
+        size = self.size
+        (gateway,) = await self.replicas(1)
+        account = await ready_account(self.http, gateway.url)
+        params = {"usage_point_id": account.usage_points[0], **_range(self.today, 365)}
+        url = gateway.url + DAILY + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        warm = await self.get(url, account.bearer, {})
+        check = await self.get(url, account.bearer, {})
+        if warm[0] != 200 or check[0] != 200 or check[3].get("X-Cache-Status") != "HIT":
+            raise RuntimeError(
+                f"warming failed: {warm[0]} {check[0]} {check[3].get('X-Cache-Status')}"
+            )
+        body = self.stack.root / "b1-body.json"
+        body.write_bytes(check[2])
+        content_type = check[3].get("Content-Type", "application/json").split(";")[0]
+        bare = self.stack.bare(body, content_type)
+        await asyncio.to_thread(bare.wait_ready, "/")
+
+        spec = {
+            "headers": account.bearer,
+            "connections": size.b1_connections,
+            "duration": size.b1_seconds,
+            "warmup": size.b1_warmup,
+        }
+        rss = RssSampler(gateway.pid)
+        rss_before = rss.sample()
+        sampling = asyncio.create_task(rss.run())
+        try:
+            measured = await self.load(
+                {**spec, "url": url, "count_header": "X-Cache-Status"}, "b1-gateway"
+            )
+        finally:
+            rss.stop()
+            await sampling
+        baseline = await self.load({**spec, "url": bare.url + DAILY}, "b1-bare")
+        await asyncio.to_thread(bare.stop)
+
+        profile = None
+        if self.profile:
+            profile = await self._profile(account, url.removeprefix(gateway.url))
+        self._b1 = {
+            "gateway": measured,
+            "bare": baseline,
+            "body_bytes": len(check[2]),
+            "rss_before_mb": rss_before,
+            "peak_rss_mb": rss.peak,
+            "profile": profile,
+        }
+        return self._b1
+
+    async def _profile(self, account: Account, path_and_query: str) -> dict[str, Any]:
+        """B1's load on one more replica run under pyinstrument; the profile beside results."""
+        session_file = self.stack.root / "profile-B1.pyisession"
+        sandbox = await self.sandbox()
+        proc = self.stack.gateway(
+            "gateway-profiled", self.stack.gateway_env(sandbox), profile_to=session_file
+        )
+        await asyncio.to_thread(proc.wait_ready, "/health/ready")
+        spec = {
+            "url": proc.url + path_and_query,
+            "headers": account.bearer,
+            "connections": self.size.b1_connections,
+            "duration": self.size.profile_seconds,
+            "warmup": 0.2,
+        }
+        under_profiler = await self.load(spec, "b1-profiled")
+        code = await asyncio.to_thread(proc.stop, signal.SIGINT, 60.0)
+        if not session_file.exists():
+            raise RuntimeError(f"pyinstrument wrote no session (exit {code}):\n{proc.tail()}")
+        top = await asyncio.to_thread(render_profile, session_file, self.out_dir, "profile-B1")
+        return {"requests_per_s_under_profiler": under_profiler["requests_per_s"], **top}
+
+    async def b1(self) -> dict[str, Any]:
+        run = await self._b1_run()
+        gateway, bare = run["gateway"], run["bare"]
+        ratio = gateway["requests_per_s"] / bare["requests_per_s"] if bare["requests_per_s"] else 0
+        figures: dict[str, Any] = {
+            "requests_per_s": gateway["requests_per_s"],
+            "p50_ms": gateway["p50_ms"],
+            "p99_ms": gateway["p99_ms"],
+            "bare_requests_per_s": bare["requests_per_s"],
+            "bare_p50_ms": bare["p50_ms"],
+            "bare_p99_ms": bare["p99_ms"],
+            "ratio_to_bare": round(ratio, 3),
+            "requests": gateway["requests"],
+            "errors": gateway["errors"],
+            "cache_statuses": gateway.get("header_counts", {}),
+            "bare_errors": bare["errors"],
+            "connections": gateway["connections"],
+            "body_bytes": run["body_bytes"],
+        }
+        if run["profile"]:
+            figures["profile"] = run["profile"]
+        figures["target"] = TARGETS["B1"]
+        all_hits = set(figures["cache_statuses"]) == {"HIT"}
+        figures["target_met"] = ratio >= 0.5 and gateway["errors"] == 0 and all_hits
+        return figures
+
+    async def b6(self) -> dict[str, Any]:
+        run = await self._b1_run()
+        peak = run["peak_rss_mb"]
+        return {
+            "peak_rss_mb": peak,
+            "rss_before_load_mb": run["rss_before_mb"],
+            "target": TARGETS["B6"],
+            "target_met": peak <= 150.0,
+        }
+
+    # -- B2 ------------------------------------------------------------------------------
+    async def b2(self) -> dict[str, Any]:
+        """Sequential cache misses through the gateway vs the same calls made directly.
+
+        B2 has a sandbox and a gateway of its own (Valkey db 1) with the rate limits
+        lifted, so that no call ever waits for a limiter slot: what is measured is the
+        gateway's own work (auth, quota, cache read, limiter round trip, forwarding,
+        cache write, answer), not the queueing that the 5/s budget would add.
+        """
+        size = self.size
+        sandbox = self.stack.sandbox(
+            "sandbox-b2",
+            SANDBOX_LATENCY_MS="50",
+            SANDBOX_LATENCY_JITTER_MS="0",
+            SANDBOX_RATE_PER_SECOND=str(LIFTED_RATE),
+            SANDBOX_RATE_PER_HOUR=str(LIFTED_RATE * 3600),
+        )
+        await asyncio.to_thread(sandbox.wait_ready)
+        env = self.stack.gateway_env(
+            sandbox,
+            redis_db=1,
+            ENEDIS_RATE_LIMIT=str(LIFTED_RATE),
+            ENEDIS_HOURLY_LIMIT=str(LIFTED_RATE * 3600),
+        )
+        gateway = self.stack.gateway("gateway-b2", env)
+        await asyncio.to_thread(gateway.wait_ready, "/health/ready")
+        account = await ready_account(self.http, gateway.url)
+        point = account.usage_points[0]
+        async with self.http.post(
+            sandbox.url + "/oauth2/v3/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+            },
+        ) as answer:
+            answer.raise_for_status()
+            direct_headers = {"Authorization": f"Bearer {(await answer.json())['access_token']}"}
+
+        direct: list[float] = []
+        through: list[float] = []
+        warmup = 5
+        for i in range(size.b2_samples + warmup):
+            params = {"usage_point_id": point, **_range(self.today - timedelta(days=2 + i), 1)}
+            d_status, d_time, _, _ = await self.get(sandbox.url + DAILY, direct_headers, params)
+            g_status, g_time, _, g_headers = await self.get(
+                gateway.url + DAILY, account.bearer, params
+            )
+            if d_status != 200 or g_status != 200 or g_headers.get("X-Cache-Status") != "MISS":
+                raise RuntimeError(
+                    f"B2 sample {i}: direct {d_status}, gateway {g_status} "
+                    f"{g_headers.get('X-Cache-Status')}"
+                )
+            if i >= warmup:
+                direct.append(d_time)
+                through.append(g_time)
+        await asyncio.to_thread(gateway.stop)
+        profile = None
+        if self.profile:  # the same misses on a replica under pyinstrument, not measured
+            session_file = self.stack.root / "profile-B2.pyisession"
+            profiled = self.stack.gateway("gateway-b2-profiled", env, profile_to=session_file)
+            await asyncio.to_thread(profiled.wait_ready, "/health/ready")
+            first = size.b2_samples + warmup
+            for i in range(first, first + max(10, size.b2_samples // 4)):
+                params = {"usage_point_id": point, **_range(self.today - timedelta(days=2 + i), 1)}
+                await self.get(profiled.url + DAILY, account.bearer, params)
+            await asyncio.to_thread(profiled.stop, signal.SIGINT, 60.0)
+            profile = await asyncio.to_thread(
+                render_profile, session_file, self.out_dir, "profile-B2"
+            )
+        await asyncio.to_thread(sandbox.stop)
+        added_p50 = percentile(through, 0.5) - percentile(direct, 0.5)
+        added_p99 = percentile(through, 0.99) - percentile(direct, 0.99)
+        gw, dr = summary_ms(through), summary_ms(direct)
+        return {
+            "added_latency_p50_ms": _ms(added_p50),
+            "added_latency_p99_ms": _ms(added_p99),
+            "direct_p50_ms": dr["p50_ms"],
+            "direct_p99_ms": dr["p99_ms"],
+            "gateway_p50_ms": gw["p50_ms"],
+            "gateway_p99_ms": gw["p99_ms"],
+            "samples": len(through),
+            "sandbox_latency_ms": 50,
+            **({"profile": profile} if profile else {}),
+            "target": TARGETS["B2"],
+            "target_met": added_p50 * 1000 <= 2.0,
+        }
+
+    # -- B3 ------------------------------------------------------------------------------
+    async def b3(self) -> dict[str, Any]:
+        """Distinct cold one-day requests from many accounts through 3 replicas at once.
+
+        Upstream rate: the sandbox's ``total_calls`` is polled every 10 ms (a thread of
+        its own); the first and the last call are placed at the middle of the poll
+        interval where the count first moved and where it reached its final value;
+        rate = (calls - 1) / span (the calls delimit calls - 1 intervals). A
+        least-squares slope of the count over time is given too (``calls_per_s_fit``).
+        """
+        size = self.size
+        replicas = await self.replicas(3)
+        urls = [r.url for r in replicas]
+        accounts = await ready_accounts(self.http, urls, size.b3_accounts)
+        # distinct upstream calls: identical calls would be coalesced, whoever asks them
+        jobs: list[tuple[str, Account, dict[str, str]]] = []
+        for index in range(size.b3_requests):
+            owner = index % size.b3_accounts
+            account = accounts[owner]
+            day = self.today - timedelta(days=2 + index)
+            point = account.usage_points[index % len(account.usage_points)]
+            params = {"usage_point_id": point, **_range(day, 1)}
+            jobs.append((urls[owner % len(urls)], account, params))
+
+        await asyncio.sleep(1.0)  # the limiter idle, whatever ran before
+        await self.reset_sandbox()
+        sandbox = await self.sandbox()
+        poller = StatsPoller(sandbox.port)
+        poller.start()
+        started = time.monotonic()
+        answers = await asyncio.gather(
+            *(self.get(url + DAILY, account.bearer, params) for url, account, params in jobs),
+            return_exceptions=True,
+        )
+        wall = time.monotonic() - started
+        await asyncio.sleep(0.1)
+        polls = await asyncio.to_thread(poller.finish)
+        (self.stack.root / "b3-polls.json").write_text(json.dumps(polls))
+        stats = await self.stats()
+
+        statuses: dict[str, int] = {}
+        for answer in answers:
+            key = type(answer).__name__ if isinstance(answer, BaseException) else str(answer[0])
+            statuses[key] = statuses.get(key, 0) + 1
+        errors = sum(n for key, n in statuses.items() if key != "200")
+        total = int(stats["total_calls"])
+        first, first_err = _crossing(polls, 1)
+        last, last_err = _crossing(polls, total)
+        span = last - first if total > 1 else 0.0
+        rate = (total - 1) / span if span > 0 and total > 1 else 0.0
+        max_1s = int(stats["max_calls_per_second"])
+        limited = int(stats["rate_limited"])
+        return {
+            "upstream_calls_per_s": round(rate, 3),
+            "max_upstream_calls_in_1s": max_1s,
+            "sandbox_429_count": limited,
+            "upstream_calls": total,
+            "span_s": round(span, 3),
+            "span_uncertainty_s": round(first_err + last_err, 3),
+            "calls_per_s_fit": round(_slope(polls, total), 3),
+            "calls_per_s_as_total_over_span": round(total / span, 3) if span > 0 else 0.0,
+            "requests": len(jobs),
+            "accounts": size.b3_accounts,
+            "replicas": len(replicas),
+            "errors": errors,
+            "statuses": statuses,
+            "wall_s": round(wall, 3),
+            "enedis_rate_limit": RATE_LIMIT,
+            "target": TARGETS["B3"],
+            "target_met": (
+                rate >= 0.9 * RATE_LIMIT and max_1s <= RATE_LIMIT and limited == 0 and errors == 0
+            ),
+        }
+
+    # -- B4 ------------------------------------------------------------------------------
+    async def b4(self) -> dict[str, Any]:
+        size = self.size
+        (gateway,) = await self.replicas(1)
+        a, b = await ready_accounts(self.http, [gateway.url], 2)
+        await asyncio.sleep(1.0)
+        a_params = {"usage_point_id": a.usage_points[0], **_range(self.today, size.b4_days)}
+        a_task = asyncio.create_task(self.get(gateway.url + CURVE, a.bearer, a_params))
+        await asyncio.sleep(0.5)  # A's calls are queued at the limiter
+        b_tasks: list[asyncio.Task[tuple[int, float, bytes, dict[str, str]]]] = []
+        index = 0
+        while not a_task.done() or index < size.b4_min_requests:
+            params = {
+                "usage_point_id": b.usage_points[0],
+                **_range(self.today - timedelta(days=2 + index), 1),
+            }
+            b_tasks.append(asyncio.create_task(self.get(gateway.url + DAILY, b.bearer, params)))
+            index += 1
+            await asyncio.sleep(size.b4_interval)
+        a_status, a_time, _, _ = await a_task
+        b_answers = await asyncio.gather(*b_tasks)
+        b_latencies = [seconds for _, seconds, _, _ in b_answers]
+        b_errors = sum(1 for status, _, _, _ in b_answers if status != 200)
+        p95 = percentile(b_latencies, 0.95)
+        return {
+            "b_p95_latency_s": round(p95, 3),
+            "b_p50_latency_s": round(percentile(b_latencies, 0.5), 3),
+            "b_max_latency_s": round(max(b_latencies), 3),
+            "b_requests": len(b_latencies),
+            "b_errors": b_errors,
+            "a_status": a_status,
+            "a_wall_s": round(a_time, 3),
+            "a_days": size.b4_days,
+            "target": TARGETS["B4"],
+            "target_met": p95 <= 1.5 and b_errors == 0 and a_status == 200,
+        }
+
+    # -- B5 ------------------------------------------------------------------------------
+    async def b5(self) -> dict[str, Any]:
+        size = self.size
+        (gateway,) = await self.replicas(1)
+        account = await ready_account(self.http, gateway.url)
+        params = {"usage_point_id": account.usage_points[0], **_range(self.today, size.b5_days)}
+        await asyncio.sleep(1.0)  # the limiter idle
+        before = await self.stats()
+        status, wall, _, headers = await self.get(gateway.url + CURVE, account.bearer, params)
+        after = await self.stats()
+        calls = int(after["calls"]["consumption_load_curve"]) - int(
+            before["calls"]["consumption_load_curve"]
+        )
+        ideal = calls / RATE_LIMIT
+        ratio = wall / ideal if ideal else 0.0
+        return {
+            "ratio": round(ratio, 3),
+            "wall_time_s": round(wall, 3),
+            "upstream_calls": calls,
+            "ideal_s": round(ideal, 3),
+            "days": size.b5_days,
+            "status": status,
+            "cache_status": headers.get("X-Cache-Status"),
+            "enedis_rate_limit": RATE_LIMIT,
+            "target": TARGETS["B5"],
+            "target_met": status == 200 and 0 < ratio <= 1.1,
+        }
+
+    # -- B7 ------------------------------------------------------------------------------
+    async def b7(self) -> dict[str, Any]:
+        size = self.size
+        (gateway,) = await self.replicas(1)
+        account = await ready_account(self.http, gateway.url)
+        params = {
+            "usage_point_id": account.usage_points[0],
+            **_range(self.today - timedelta(days=10), 30),
+        }
+        await asyncio.sleep(0.5)
+        before = await self.stats()
+        answers = await asyncio.gather(
+            *(
+                self.get(gateway.url + DAILY, account.bearer, params)
+                for _ in range(size.b7_requests)
+            )
+        )
+        after = await self.stats()
+        calls = int(after["calls"]["daily_consumption"]) - int(before["calls"]["daily_consumption"])
+        statuses: dict[str, int] = {}
+        cache: dict[str, int] = {}
+        for status, _, _, headers in answers:
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+            outcome = headers.get("X-Cache-Status", "-")
+            cache[outcome] = cache.get(outcome, 0) + 1
+        bodies = {body for _, _, body, _ in answers}
+        return {
+            "upstream_calls": calls,
+            "requests": size.b7_requests,
+            "statuses": statuses,
+            "cache_statuses": cache,
+            "distinct_bodies": len(bodies),
+            "target": TARGETS["B7"],
+            "target_met": calls == 1 and statuses == {"200": size.b7_requests},
+        }
+
+
+TARGETS = {
+    "B1": "gateway >= 0.5 x bare requests/s",
+    "B2": "added latency <= 2 ms at p50",
+    "B3": (
+        f">= {0.9 * RATE_LIMIT:g} calls/s (0.9 x ENEDIS_RATE_LIMIT), "
+        f"<= {RATE_LIMIT} in any 1 s, 0 sandbox 429"
+    ),
+    "B4": "B's p95 <= 1.5 s",
+    "B5": "wall / (calls / ENEDIS_RATE_LIMIT) <= 1.1",
+    "B6": "peak RSS <= 150 MB",
+    "B7": "1 upstream call",
+}
+
+
+def _crossing(polls: list[tuple[float, int]], value: int) -> tuple[float, float]:
+    """When the polled count first reached ``value``: the middle of that poll interval,
+    and half its length (the uncertainty)."""
+    previous = None
+    for moment, count in polls:
+        if count >= value:
+            if previous is None:
+                return moment, 0.0
+            return (previous + moment) / 2, (moment - previous) / 2
+        previous = moment
+    return (polls[-1][0] if polls else 0.0), 0.0
+
+
+def _slope(polls: list[tuple[float, int]], total: int) -> float:
+    """Least-squares calls per second over the polls between the first and the last call."""
+    points = [(t, c) for t, c in polls if 0 < c < total]
+    if len(points) < 2:
+        return 0.0
+    mean_t = sum(t for t, _ in points) / len(points)
+    mean_c = sum(c for _, c in points) / len(points)
+    var = sum((t - mean_t) ** 2 for t, _ in points)
+    cov = sum((t - mean_t) * (c - mean_c) for t, c in points)
+    return cov / var if var else 0.0
+
+
+class StatsPoller:
+    """Polls the sandbox's ``total_calls`` every 10 ms from a thread of its own (not the
+    orchestrator's event loop, busy with the requests), over one keep-alive connection."""
+
+    def __init__(self, port: int, interval: float = 0.01) -> None:
+        self.port = port
+        self.interval = interval
+        self.polls: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stats-poller", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            while not self._stop.is_set():
+                connection.request("GET", "/__sandbox/stats")
+                total = int(json.loads(connection.getresponse().read())["total_calls"])
+                self.polls.append((time.monotonic(), total))
+                self._stop.wait(self.interval)
+        finally:
+            connection.close()
+
+    def finish(self) -> list[tuple[float, int]]:
+        self._stop.set()
+        self._thread.join(10)
+        return self.polls
+
+
+class RssSampler:
+    """Peak RSS of a process (MB), sampled every 50 ms."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.process = psutil.Process(pid)
+        self.interval = interval
+        self.peak = 0.0
+        self._stop = False
+
+    def sample(self) -> float:
+        rss = round(self.process.memory_info().rss / 1_048_576, 1)
+        self.peak = max(self.peak, rss)
+        return rss
+
+    async def run(self) -> None:
+        while not self._stop:
+            self.sample()
+            await asyncio.sleep(self.interval)
+        self.sample()
+
+    def stop(self) -> None:
+        self._stop = True
