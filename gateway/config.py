@@ -244,6 +244,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Upstream calls per hour for the whole application.",
     ),
     Setting(
+        "ENEDIS_RATE_MARGIN",
+        "enedis_rate_margin",
+        _float(1.0, 2.0),
+        "1.15",
+        "Spacing of upstream calls over 1/ENEDIS_RATE_LIMIT: absorbs network jitter so that "
+        "Enedis never sees one call too many in a second (1.15: 4.35 calls/s for 5).",
+    ),
+    Setting(
         "GATEWAY_REPLICAS",
         "replicas",
         _int(1),
@@ -388,6 +396,7 @@ class Settings:
     admin_emails: tuple[str, ...]
     enedis_rate_limit: int
     enedis_hourly_limit: int
+    enedis_rate_margin: float
     replicas: int
     upstream_max_wait: float
     upstream_timeout: float

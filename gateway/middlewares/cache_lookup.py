@@ -59,8 +59,15 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
     cache = request.app[state.CACHE]
     endpoint = data.endpoint
     account_id, key = principal.account_id, principal.cache_key
-    days = days_of(endpoint, data.start, data.end)
+    if data.cache is CacheMode.USE and data.start is not None and data.end is not None:
+        memo = await cache.lookup_answer(
+            account_id, key, data.usage_point_id, endpoint, data.start, data.end
+        )
+        if memo is not None:
+            await request[QUOTA].charge_cached()
+            return _mark(request, web.Response(body=memo, content_type="application/json"), "HIT")
 
+    days = days_of(endpoint, data.start, data.end)
     if data.cache is CacheMode.NO_STORE:
         request[PLAN] = _plan(days, endpoint.max_days_per_call)
         return _mark(request, await handler(request), "BYPASS")
@@ -69,15 +76,6 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
     lookup_stale: dict[date | str, Entry] = {}
     missing = days
     if data.cache is CacheMode.USE:
-        if data.start is not None and data.end is not None:
-            memo = await cache.lookup_answer(
-                account_id, key, data.usage_point_id, endpoint, data.start, data.end
-            )
-            if memo is not None:
-                await request[QUOTA].charge_cached()
-                return _mark(
-                    request, web.Response(body=memo, content_type="application/json"), "HIT"
-                )
         lookup = await cache.lookup(account_id, key, data.usage_point_id, endpoint, days)
         lookup_fresh, lookup_stale, missing = lookup.fresh, lookup.stale, lookup.missing
 

@@ -13,11 +13,12 @@ from typing import Any
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from gateway.logs import ACCESS_LOGGER
 from gateway.observability.request_id import REQUEST_ID
 from gateway.observability.tracing import route_template
 from gateway.request_keys import CACHE_STATUS, PRINCIPAL
 
-LOGGER_NAME = "gateway.access"
+LOGGER_NAME = ACCESS_LOGGER
 
 
 class JsonAccessLogger(AbstractAccessLogger):
