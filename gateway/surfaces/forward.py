@@ -12,10 +12,10 @@ import asyncio
 from aiohttp import web
 
 from gateway import state
-from gateway.cache.store import days_of
 from gateway.data.days import split_range
 from gateway.data.outcome import Fetched, build_body, json_response
 from gateway.enedis.forwarder import UpstreamCall, UpstreamResult
+from gateway.observability.tracing import set_span_attributes
 from gateway.request_keys import DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
 
 
@@ -40,7 +40,8 @@ async def forward(request: web.Request) -> web.Response:
     fetched = Fetched()
     request[FETCHED] = fetched
     failure: BaseException | None = None
-    joined = made = 0
+    joined = made = attempts = 0
+    waited = 0.0
     for call, outcome in zip(calls, outcomes, strict=True):
         if isinstance(outcome, BaseException):
             failure = failure or outcome
@@ -51,12 +52,21 @@ async def forward(request: web.Request) -> web.Response:
         elif not outcome.shared and call not in planned:
             made += 1  # its leader finished meanwhile: this request made it after all
         fetched.calls += 0 if outcome.shared else outcome.attempts
+        attempts += outcome.attempts
+        waited = max(waited, outcome.limiter_wait)
         fetched.add(data, call.start, call.end, outcome.body)
+    set_span_attributes(
+        upstream_calls=len(calls), upstream_attempts=attempts, limiter_wait_ms=waited * 1000
+    )
     await guard.refund_upstream(joined)
     await guard.charge_upstream_made(made)
     if failure is not None:
         raise failure
-    if len(days_of(data.endpoint, data.start, data.end)) != len(fetched.entries) and data.start:
-        # the cache stage asked for part of the range: the merged answer is built there
-        return json_response({}, "MISS")
+    covered = sum(
+        (end - start).days for start, end in plan if start is not None and end is not None
+    )
+    if data.start is not None and covered < data.days:
+        # the cache stage asked only for the days it lacks: it holds the others and builds
+        # the answer from both (PARTIAL); this empty answer is never sent
+        return web.Response(status=204)
     return json_response(build_body(data, fetched.entries), "MISS")

@@ -102,6 +102,8 @@ async def test_cache_miss_trace(gateway: Any, spans: InMemorySpanExporter) -> No
     assert server.attributes is not None
     assert server.attributes["gateway.cache_status"] == "MISS"
     assert server.attributes["gateway.account_id"]
+    assert server.attributes["gateway.upstream_attempts"] == 1
+    assert "gateway.limiter_wait_ms" in server.attributes
     trace_id = server.context.trace_id
     clients = [
         span
