@@ -10,6 +10,7 @@ from aiohttp import web
 
 from gateway import db, state
 from gateway.config import Settings
+from gateway.cors import setup_cors
 from gateway.keyring import Keyring
 from gateway.middlewares import CHAIN
 from gateway.observability.request_id import echo_request_id, request_id_middleware
@@ -18,6 +19,7 @@ from gateway.observability.tracing import (
     server_tracing_middleware,
     setup_telemetry,
 )
+from gateway.security_headers import security_headers
 from gateway.shared_store import SharedStore
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         hourly=settings.enedis_hourly_limit,
         replicas=settings.replicas,
         max_wait=settings.upstream_max_wait,
+        margin=settings.enedis_rate_margin,
     )
     tokens = AppTokenProvider(
         http=app[state.HTTP],
@@ -106,10 +109,13 @@ def build_app(settings: Settings) -> web.Application:
 
     setup_telemetry(settings)
     # observability first (outside the error mapper: it sees every final status), then CHAIN
-    middlewares = [server_tracing_middleware(), request_id_middleware, *CHAIN]
-    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    # CORS preflights are answered before the chain (no credentials in a preflight)
+    cors = setup_cors(app, settings.cors_origins)
+    app.middlewares.extend([server_tracing_middleware(), request_id_middleware, *cors, *CHAIN])
     app[state.SETTINGS] = settings
     app.on_response_prepare.append(echo_request_id)
+    app.on_response_prepare.append(security_headers)
     app[state.KEYRING] = Keyring(settings.secret_key)
     app.cleanup_ctx.extend([_database, _shared_store, _http_client, _services, _accounts])
     register_all(app)

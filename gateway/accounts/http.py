@@ -40,6 +40,36 @@ def validate(schema: Schema, data: Mapping[str, Any], *, status: int = 422) -> d
     return loaded
 
 
+def _is_text(value: Any) -> bool:
+    """No string of ``value`` holds a NUL or an unpaired surrogate ("\\ud800"): valid JSON,
+    but not text that can be hashed or stored (PostgreSQL refuses NUL in text)."""
+    if isinstance(value, str):
+        return "\x00" not in value and _encodable(value)
+    if isinstance(value, dict):
+        return all(_is_text(key) and _is_text(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_is_text(item) for item in value)
+    return True
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def decode_json(raw: bytes) -> Any | None:
+    """The JSON value of ``raw``, or None when it is not JSON text the gateway accepts
+    (malformed, too deeply nested, or with lone surrogates or NUL characters)."""
+    try:
+        data = json.loads(raw)
+        return data if _is_text(data) else None
+    except (ValueError, RecursionError):
+        return None
+
+
 async def load_json(request: web.Request, schema: Schema) -> dict[str, Any]:
     """The request body, a JSON object valid for ``schema``; 415, 400 or 422 otherwise."""
     content_type = request.content_type
@@ -50,13 +80,9 @@ async def load_json(request: web.Request, schema: Schema) -> dict[str, Any]:
             "The body must be JSON (Content-Type: application/json).",
             field="body",
         )
-    raw = await request.read()
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise GatewayError(
-            400, "malformed_json", "The body is not valid JSON.", field="body"
-        ) from None
+    data = decode_json(await request.read())
+    if data is None:
+        raise GatewayError(400, "malformed_json", "The body is not valid JSON.", field="body")
     if not isinstance(data, dict):
         raise GatewayError(400, "malformed_json", "The body must be a JSON object.", field="body")
     return validate(schema, data)

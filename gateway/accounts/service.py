@@ -256,7 +256,9 @@ class Accounts:
         self, secret: str, client_id: str | None, client_address: str, *, fresh: bool = False
     ) -> Principal:
         address = self.addresses.digest(client_address)
-        if not secret or len(secret) > MAX_SECRET_LENGTH:
+        if client_id is not None and not _printable_ascii(client_id):
+            client_id = ""  # no account has it (nor could it be looked up): a failed attempt
+        if not secret or len(secret) > MAX_SECRET_LENGTH or not _printable_ascii(secret):
             await self._secret_failed(address, client_id)
         digest = self.keyring.secret_digest(secret)
         hit = None if fresh else self._cached_secret(digest)
@@ -793,6 +795,12 @@ class Accounts:
             return await cache.purge_account(account_id)
         except REDIS_ERRORS:
             raise store_unavailable() from None
+
+
+def _printable_ascii(value: str) -> bool:
+    """Client ids and secrets are printable ASCII: anything else (a NUL, a lone surrogate)
+    cannot be one, and must not reach a digest or a query."""
+    return value.isascii() and value.isprintable()
 
 
 def parse_basic(value: str) -> tuple[str, str]:

@@ -33,7 +33,7 @@ from gateway.enedis.error_map import (
     upstream_failure,
 )
 from gateway.enedis.limiter import Limiter
-from gateway.errors import UpstreamFailure
+from gateway.errors import GatewayError, UpstreamFailure
 from gateway.observability import metrics
 
 log = logging.getLogger(__name__)
@@ -115,11 +115,20 @@ class Forwarder:
                 raise last
             if not self.breaker.allow():
                 raise breaker_open_failure(self.breaker.retry_after())
-            probe_done = False
             try:
                 waited += await self.limiter.acquire(
                     account, max_wait=min(settings.upstream_max_wait, remaining)
                 )
+            except GatewayError:
+                self.breaker.release_probe()
+                if attempts > 1:  # no slot for a retry before the deadline: answer why the
+                    raise last from None  # earlier attempts failed, not "budget exhausted"
+                raise
+            except BaseException:
+                self.breaker.release_probe()
+                raise
+            probe_done = False
+            try:
                 token = await self.tokens.get()
                 remaining = deadline - time.monotonic()
                 status, body, retry_after = await self._send(call, token, max(0.1, remaining))

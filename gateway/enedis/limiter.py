@@ -104,10 +104,11 @@ class Limiter:
         hourly: int,
         replicas: int = 1,
         max_wait: float = 20.0,
+        margin: float = SPACING_MARGIN,
     ) -> None:
         self.store = store
         self.max_wait = max_wait
-        self.interval_ms = 1000.0 / rate * SPACING_MARGIN
+        self.interval_ms = 1000.0 / rate * margin
         self.hour_interval_ms = 3_600_000.0 / hourly
         self.hour_tolerance_ms = 3_600_000.0 - self.hour_interval_ms
         share = max(1, replicas)
@@ -122,6 +123,8 @@ class Limiter:
         self._wakeup = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
         self._ticket = itertools.count()
+        # when this replica's last slot began (monotonic ms), whichever GCRA granted it
+        self._last_slot_ms = float("-inf")
 
     async def acquire(self, account: str, max_wait: float | None = None) -> float:
         """Wait for an upstream slot; returns the seconds waited. Raises 503 when the
@@ -180,8 +183,13 @@ class Limiter:
                 if not waiter.future.done():
                     waiter.future.set_exception(self._refusal(wait_ms))
                 continue
+            # Redis back after a loss has an empty GCRA: its first slot may come right after
+            # one this replica took in process. Keep one interval between this replica's calls.
+            floor_ms = self._last_slot_ms + self.interval_ms - time.monotonic() * 1000
+            wait_ms = max(wait_ms, floor_ms)
             if wait_ms > 0:
                 await asyncio.sleep(wait_ms / 1000)
+            self._last_slot_ms = time.monotonic() * 1000
             if not waiter.future.done():
                 waiter.future.set_result(wait_ms / 1000)
 
@@ -201,6 +209,9 @@ class Limiter:
             except REDIS_ERRORS as exc:
                 self.store.mark_down(exc)
                 metrics.record_redis_fallback("limiter")
+        # in process (Redis lost): not before this replica's last slot plus its share's
+        # interval, or the first local slot would follow the last shared one at once
+        self.local.tat = max(self.local.tat, self._last_slot_ms + self.local.interval)
         return self.local.reserve(max_wait_ms)
 
     @staticmethod

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway import state
 from gateway.errors import QUOTA_EXCEEDED, GatewayError, problem_body, status_title
 from gateway.routing import Handler, Surface, spec_of
 
@@ -71,9 +72,22 @@ def _from_http_exception(exc: web.HTTPException) -> GatewayError:
     return GatewayError(status, code, message, headers=headers)
 
 
+def _announced_too_large(request: web.Request) -> bool:
+    """The body announced (Content-Length) is over the limit: refuse it without waiting
+    for it (a client may announce 100 MB and send one byte)."""
+    settings = request.app.get(state.SETTINGS)
+    declared = request.content_length
+    return settings is not None and declared is not None and declared > settings.max_body_bytes
+
+
 @web.middleware
 async def error_mapper(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        if _announced_too_large(request):
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=request.app[state.SETTINGS].max_body_bytes,
+                actual_size=request.content_length or 0,
+            )
         return await handler(request)
     except GatewayError as caught:
         return render(request, caught)

@@ -23,7 +23,7 @@ from marshmallow import Schema
 from gateway import routing, state
 from gateway.accounts import schemas
 from gateway.accounts.consent import check_usage_point_id
-from gateway.accounts.http import asks_json, load_json, validate, wants_json
+from gateway.accounts.http import asks_json, decode_json, load_json, validate, wants_json
 from gateway.accounts.repository import UsagePointRow
 from gateway.accounts.service import ConsentRefused, invalid_client, parse_basic
 from gateway.errors import GatewayError
@@ -278,10 +278,9 @@ async def _form(request: web.Request) -> dict[str, str]:
         form = await request.post()
         return {key: value for key, value in form.items() if isinstance(value, str)}
     if content_type == "application/json":
-        try:
-            data = await request.json()
-        except ValueError:
-            raise GatewayError(400, "invalid_request", "The body is not valid JSON.") from None
+        data = decode_json(await request.read())
+        if data is None:
+            raise GatewayError(400, "invalid_request", "The body is not valid JSON.")
         if not isinstance(data, dict):
             raise GatewayError(400, "invalid_request", "The body must be an object.")
         return {str(key): value for key, value in data.items() if isinstance(value, str)}
