@@ -4,7 +4,8 @@
 bench`` does), two replicas sharing Valkey, and drives from this process, never from a
 gateway's: warm reads (365 days, cache HITs), cold and partial ranges of daily data and
 load curves (upstream-bound, about one per second), the customer endpoints, token
-requests, Basic-authenticated management reads and readiness probes. It prints the
+requests, signups, purges of cached ranges, Basic-authenticated management reads and
+readiness probes. It prints the
 requests served, the errors (5xx, unexpected statuses, client failures), the sandbox's
 429 count and the RSS of each replica at the start and the end. Exit status 1 on errors.
 """
@@ -123,6 +124,28 @@ class Soak:
                 self.call("health/ready", "GET", url + "/health/ready"),
                 self.call("accounts/me", "GET", url + "/accounts/me", auth=basic),
             ]
+            if tick % 10 == 0:  # a new account every ~5 s
+                calls.append(
+                    self.call(
+                        "signup",
+                        "POST",
+                        url + "/accounts/signup",
+                        ok=(201,),
+                        json={"email": f"soak{tick}@example.com", "password": "soak password 1"},
+                    )
+                )
+            if tick % 10 == 5:  # purge one cached range (legacy DELETE .../cache)
+                params = self.daily_params(account, self.rng.randint(1, 700), 7)
+                calls.append(
+                    self.call(
+                        "purge range",
+                        "DELETE",
+                        url
+                        + f"/daily_consumption/{account.usage_points[0]}"
+                        + f"/start/{params['start']}/end/{params['end']}/cache",
+                        headers=account.bearer,
+                    )
+                )
             if tick % 3 == 0:
                 calls.append(
                     self.call(
