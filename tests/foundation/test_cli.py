@@ -87,8 +87,10 @@ def test_env_example_lists_every_setting() -> None:
     text = env_example()
     committed = (Path(__file__).parents[2] / ".env.example").read_text()
     assert text == committed, "regenerate with `make env-example`"
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
     for setting in SETTINGS:
         assert f"{setting.env}=" in text
+        assert f"| `{setting.env}` |" in readme, f"{setting.env} missing from the README table"
 
 
 def test_migrate_is_safe_to_run_again(services: Services) -> None:
