@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from aiohttp import web
 
 from gateway.app import build_app
-from gateway.config import Settings
+from gateway.config import ConfigError, Settings
 from gateway.logs import configure_logging
 from gateway.observability.access_log import access_log_kwargs
 
@@ -34,7 +34,13 @@ async def run_until_signal(
             runner = web.AppRunner(app, shutdown_timeout=grace, **access_log_kwargs())
             await runner.setup()
             runners.append(runner)
-            await web.TCPSite(runner, host, port, reuse_address=True).start()
+            try:
+                await web.TCPSite(runner, host, port, reuse_address=True).start()
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot listen on {host}:{port} ({exc.strerror or exc}): "
+                    "choose another port (GATEWAY_PORT / SANDBOX_PORT)"
+                ) from None
         if on_started is not None:
             on_started()
         await stop.wait()

@@ -152,3 +152,16 @@ def test_dev_stack_comes_up_and_leaves_nothing_behind(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
         log.close()
+
+
+def test_a_busy_port_is_one_clear_line(services: Services) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_gateway("serve", "--port", str(port), env=services.env())
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
