@@ -17,6 +17,10 @@ DB_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.OperatorInterventionError,  # the server is shutting down or crashing
+    # a connection broken mid-operation (e.g. the server stopping under load) leaves the
+    # client protocol in an impossible state: the database is unavailable, not a bug
+    asyncpg.exceptions.InternalClientError,
 )
 
 
