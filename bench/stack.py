@@ -9,7 +9,6 @@ the load generator as ``python -m bench.bare`` / ``python -m bench.load``.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -24,6 +23,7 @@ from typing import Any
 
 from gateway.db import apply_migrations
 from gateway.embedded import EmbeddedPostgres, EmbeddedValkey, free_port, port_open
+from tests.support.sandbox import sandbox_control
 
 CLIENT_ID = "sandbox-client-id"
 CLIENT_SECRET = "sandbox-client-secret"
@@ -192,15 +192,7 @@ class Stack:
     # -- sandbox control --------------------------------------------------------------------
     @staticmethod
     def control(sandbox: Proc, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            sandbox.url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.loads(answer.read() or b"null")
+        return sandbox_control(sandbox.url, method, path, body)
 
     def close(self) -> None:
         for proc in reversed(self.procs):

@@ -4,8 +4,6 @@ flushed Redis, sandbox counters and faults reset)."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ from gateway.config import Settings
 from gateway.db import apply_migrations
 from gateway.embedded import EmbeddedPostgres, EmbeddedValkey
 from tests.support.processes import ChildProcess, sandbox_process
+from tests.support.sandbox import sandbox_control
 
 SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
@@ -57,15 +56,7 @@ class Services:
         return env
 
     def sandbox_call(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.sandbox_url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.loads(answer.read() or b"null")
+        return sandbox_control(self.sandbox_url, method, path, body)
 
     def sandbox_stats(self) -> dict[str, Any]:
         stats: dict[str, Any] = self.sandbox_call("GET", "/__sandbox/stats")

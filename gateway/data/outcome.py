@@ -21,7 +21,6 @@ class Fetched:
     """Entries made from upstream answers, per day (or ``ALL`` for customer data)."""
 
     entries: dict[date | str, Entry] = field(default_factory=dict)
-    calls: int = 0
 
     def add(
         self,

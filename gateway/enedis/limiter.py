@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import itertools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -122,7 +121,6 @@ class Limiter:
         self._order: collections.deque[str] = collections.deque()
         self._wakeup = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
-        self._ticket = itertools.count()
         # when this replica's last slot began (monotonic ms), whichever GCRA granted it
         self._last_slot_ms = float("-inf")
 

@@ -51,7 +51,6 @@ async def forward(request: web.Request) -> web.Response:
             joined += 1  # reserved, but another request made the call
         elif not outcome.shared and call not in planned:
             made += 1  # its leader finished meanwhile: this request made it after all
-        fetched.calls += 0 if outcome.shared else outcome.attempts
         attempts += outcome.attempts
         waited = max(waited, outcome.limiter_wait)
         fetched.add(data, call.start, call.end, outcome.body)

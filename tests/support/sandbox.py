@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import urllib.request
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,6 +16,16 @@ from gateway.enedis.rules import paris_today
 CONSUMPTION_AND_PRODUCTION = "09100000000001"
 CONSUMPTION_ONLY = "09100000000002"
 OTHER_CUSTOMER_POINT = "09200000000001"
+
+
+def sandbox_control(base_url: str, method: str, path: str, body: Any = None) -> Any:
+    """A call to the sandbox's own control routes (``/__sandbox/faults``, stats, reset)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        base_url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read() or b"null")
 
 
 def recent_range(days: int, ending_days_ago: int = 1) -> tuple[date, date]:
