@@ -98,6 +98,10 @@ class AppTokenProvider:
                 redis_keys.APP_TOKEN_LOCK, owner, nx=True, ex=LOCK_SECONDS
             ):
                 try:
+                    # another replica may have renewed between our read and our lock
+                    shared = await self._read_shared()
+                    if shared is not None and shared.fresh():
+                        return shared
                     token = await self._fetch()
                     await self._write_shared(token)
                     return token

@@ -7,6 +7,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import date
+from typing import Any
 
 import aiohttp
 import pytest
@@ -201,5 +202,40 @@ async def test_replicas_share_one_application_token(settings: Settings) -> None:
             tokens = await asyncio.gather(*(p.get() for p in providers), providers[0].get())
     assert len(set(tokens)) == 1
     assert sum(p.fetches for p in providers) == 1
+    for store in stores:
+        await store.close()
+
+
+async def test_a_renewal_finished_meanwhile_is_not_repeated(settings: Settings) -> None:
+    """B reads no token, A renews and releases the lock, then B takes the lock: B must use
+    A's token, not ask Enedis again."""
+    stores = [SharedStore(settings.redis_url) for _ in range(2)]
+    async with aiohttp.ClientSession() as http:
+        a, b = (
+            AppTokenProvider(
+                http=http,
+                store=store,
+                server_key=settings.secret_key,
+                base_url=BASE,
+                client_id="id",
+                client_secret="secret",
+                timeout=1,
+            )
+            for store in stores
+        )
+        with aioresponses() as mocked:
+            token_ok(mocked, times=1)
+            token = await a.get()
+            real_read = b._read_shared
+            reads = 0
+
+            async def stale_first_read() -> Any:
+                nonlocal reads
+                reads += 1
+                return None if reads == 1 else await real_read()
+
+            b._read_shared = stale_first_read  # type: ignore[method-assign]
+            assert await b.get() == token
+    assert (a.fetches, b.fetches) == (1, 0)
     for store in stores:
         await store.close()
