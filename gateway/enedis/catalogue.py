@@ -1,8 +1,11 @@
-"""Declarative catalogue of the nine Enedis Data Connect v5 data endpoints.
+"""Declarative catalogue of Enedis' data APIs: the nine v5 endpoints and Data Connect 2026.
 
-Each endpoint is one row: its name, upstream path, the kind of data it serves, its
+Each v5 endpoint is one row: its name, upstream path, the kind of data it serves, its
 direction (consumption or production), the upstream's per-call maximum and history depth.
-Both the sandbox simulator and the gateway read their routing and limits from here.
+Each 2026 measurement operation is one row likewise (``MEASURE_OPERATIONS``), naming the v5
+endpoint that served the same data; the 2026 contract-data APIs take the PRM in the path
+(``CONTRACT_APIS``). ``Api`` is the unit of Enedis' quotas. Both the sandbox simulator and
+the gateway read their routing and limits from here.
 """
 
 from __future__ import annotations
@@ -17,11 +20,22 @@ from types import MappingProxyType
 __all__ = [
     "BY_NAME",
     "BY_PATH",
+    "CONTRACT_APIS",
+    "CONTRACT_API_BY_NAME",
     "ENDPOINTS",
     "HISTORY_GRACE_DAYS",
+    "MEASURE_BY_NAME",
+    "MEASURE_BY_V5",
+    "MEASURE_OPERATIONS",
+    "Api",
+    "Choice",
+    "ContractApi",
     "DataKind",
     "Direction",
     "Endpoint",
+    "Generation",
+    "Measure",
+    "MeasureOperation",
     "history_deadline",
     "subtract_months",
 ]
@@ -122,7 +136,7 @@ def subtract_months(day: date, months: int) -> date:
     return date(year, month0 + 1, min(day.day, last))
 
 
-def history_deadline(endpoint: Endpoint, today: date) -> date:
+def history_deadline(endpoint: Endpoint | MeasureOperation, today: date) -> date:
     """Oldest ``start`` Enedis accepts for ``endpoint``: today - history months - 15 days.
 
     Raises ``ValueError`` for customer endpoints, which have no history depth.
@@ -130,3 +144,185 @@ def history_deadline(endpoint: Endpoint, today: date) -> date:
     if endpoint.history_months is None:
         raise ValueError(f"{endpoint.name} has no history depth")
     return subtract_months(today, endpoint.history_months) - timedelta(days=HISTORY_GRACE_DAYS)
+
+
+# --- Data Connect 2026 -------------------------------------------------------------------
+
+
+class Generation(enum.Enum):
+    """A generation of Enedis' data APIs."""
+
+    V5 = "v5"
+    V2026 = "2026"
+
+
+class Api(enum.Enum):
+    """An upstream API with a budget of its own.
+
+    Data Connect 2026 gives every API its own quota (5 calls per second, 1000 per hour);
+    v5 had one quota for all its APIs together (5 per second, 10 000 per hour), so the
+    whole of v5 is one ``Api`` here. The value is the API's first path segment.
+    """
+
+    V5 = "v5"
+    MESURE = "mesure_synchrone_auto"
+    SITUATION_CONTRAT = "situation_contrat_auto"
+    SYNTH_CONTRAT = "synth_contrat_auto"
+    COMPTAGE = "comptage_auto"
+    DONNEES_GENERALES = "donnees_generales_auto"
+    ALIMENTATION = "alimentation_auto"
+    SUBSCRIBED_SERVICES = "subscribed_services"
+
+    @property
+    def generation(self) -> Generation:
+        return Generation.V5 if self is Api.V5 else Generation.V2026
+
+
+class Measure(enum.Enum):
+    """What a 2026 measurement operation serves (the ``kind`` of its series)."""
+
+    DAILY_ENERGY = "daily_energy"
+    LOAD_CURVE = "load_curve"
+    MAX_POWER = "max_power"
+    INDEX = "index"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A required query parameter of a 2026 operation that takes one of a few values."""
+
+    name: str
+    values: tuple[str, ...]
+
+
+MEASUREMENT_BASE = "/mesure_synchrone_auto/v2"
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureOperation:
+    """One operation of the 2026 measurement API (``mesure_synchrone_auto/v2``).
+
+    ``v5`` names the v5 endpoint that served the same data (``None`` for indexes, new in
+    2026). Every operation takes ``pointId``, ``dateDebut`` (included) and ``dateFin``
+    (excluded); ``choices`` are the further required parameters.
+    """
+
+    name: str
+    measure: Measure
+    direction: Direction
+    max_days_per_call: int
+    history_months: int
+    v5: str | None
+    choices: tuple[Choice, ...] = ()
+    api: Api = Api.MESURE
+
+    @property
+    def path(self) -> str:
+        return f"{MEASUREMENT_BASE}/{self.name}"
+
+    @property
+    def kind(self) -> DataKind:
+        """The cache granularity: load curves as load curves, the rest one value a day."""
+        return DataKind.LOAD_CURVE if self.measure is Measure.LOAD_CURVE else DataKind.DAILY
+
+
+MAX_POWER_STEP = Choice("mesuresPas", ("P1D", "P1M"))
+MAX_POWER_QUANTITY = Choice("grandeurPhysique", ("PMA", "TOUT"))
+
+# Index history and per-call limit are not stated by Enedis; we take the daily data's
+# (36 months + 15 days, 365 days per call), the most likely rule for daily readings.
+MEASURE_OPERATIONS: tuple[MeasureOperation, ...] = (
+    MeasureOperation(
+        "consommation_quotidienne",
+        Measure.DAILY_ENERGY,
+        Direction.CONSUMPTION,
+        365,
+        36,
+        "daily_consumption",
+    ),
+    MeasureOperation(
+        "production_quotidienne",
+        Measure.DAILY_ENERGY,
+        Direction.PRODUCTION,
+        365,
+        36,
+        "daily_production",
+    ),
+    MeasureOperation(
+        "courbe_de_charge_consommation",
+        Measure.LOAD_CURVE,
+        Direction.CONSUMPTION,
+        7,
+        24,
+        "consumption_load_curve",
+    ),
+    MeasureOperation(
+        "courbe_de_charge_production",
+        Measure.LOAD_CURVE,
+        Direction.PRODUCTION,
+        7,
+        24,
+        "production_load_curve",
+    ),
+    MeasureOperation(
+        "puissance_conso_max_quotidienne",
+        Measure.MAX_POWER,
+        Direction.CONSUMPTION,
+        365,
+        36,
+        "daily_consumption_max_power",
+        (MAX_POWER_STEP, MAX_POWER_QUANTITY),
+    ),
+    MeasureOperation("index_consommation", Measure.INDEX, Direction.CONSUMPTION, 365, 36, None),
+    MeasureOperation("index_production", Measure.INDEX, Direction.PRODUCTION, 365, 36, None),
+)
+
+MEASURE_BY_NAME: Mapping[str, MeasureOperation] = MappingProxyType(
+    {op.name: op for op in MEASURE_OPERATIONS}
+)
+#: The 2026 operation serving the same data as a v5 endpoint (by the v5 name).
+MEASURE_BY_V5: Mapping[str, MeasureOperation] = MappingProxyType(
+    {op.v5: op for op in MEASURE_OPERATIONS if op.v5 is not None}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ContractApi:
+    """One 2026 contract-data API ("ITC"): ``GET {base}/{prm}``, English snake_case bodies."""
+
+    name: str
+    api: Api
+    version: str = "v1"
+
+    @property
+    def base(self) -> str:
+        return f"/{self.api.value}/{self.version}"
+
+    def path(self, usage_point_id: str) -> str:
+        return f"{self.base}/{usage_point_id}"
+
+
+CONTRACT_APIS: tuple[ContractApi, ...] = (
+    ContractApi("situation_contrat", Api.SITUATION_CONTRAT),
+    ContractApi("synth_contrat", Api.SYNTH_CONTRAT),
+    ContractApi("comptage", Api.COMPTAGE),
+    ContractApi("donnees_generales", Api.DONNEES_GENERALES),
+    ContractApi("alimentation", Api.ALIMENTATION),
+)
+CONTRACT_API_BY_NAME: Mapping[str, ContractApi] = MappingProxyType(
+    {c.name: c for c in CONTRACT_APIS}
+)
+
+#: Which 2026 contract APIs hold what a v5 customer endpoint served.
+V5_CUSTOMER_SOURCES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "contracts": ("situation_contrat", "synth_contrat", "comptage"),
+        "addresses": ("donnees_generales",),
+        "identity": ("situation_contrat",),
+        "contact_data": ("situation_contrat",),
+    }
+)
+
+SUBSCRIBED_SERVICES_PATH = "/subscribed_services/v1"
+CONSENT_V1_PATH = "/dataconnect/v1/oauth2/authorize"
+CONSENT_V2_PATH = "/dataconnect/v2/oauth2/authorize"
