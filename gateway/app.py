@@ -55,8 +55,10 @@ async def _http_client(app: web.Application) -> AsyncIterator[None]:
 async def _services(app: web.Application) -> AsyncIterator[None]:
     """The services of the request path, built over the shared resources."""
     from gateway.cache.store import CacheStore
+    from gateway.enedis.adapters import adapter_for
     from gateway.enedis.app_token import AppTokenProvider
     from gateway.enedis.breaker import CircuitBreaker
+    from gateway.enedis.catalogue import Api, Generation
     from gateway.enedis.forwarder import Forwarder
     from gateway.enedis.limiter import Limiter
     from gateway.quota import Quotas
@@ -70,14 +72,20 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         upstream_limit=settings.daily_limit_upstream,
         cached_limit=settings.daily_limit_cached,
     )
-    limiter = Limiter(
-        store,
-        rate=settings.enedis_rate_limit,
-        hourly=settings.enedis_hourly_limit,
-        replicas=settings.replicas,
-        max_wait=settings.upstream_max_wait,
-        margin=settings.enedis_rate_margin,
-    )
+    generation = Generation(settings.enedis_api)
+    limiters = {
+        api: Limiter(
+            store,
+            rate=settings.enedis_rate_limit,
+            hourly=settings.hourly_limit,
+            replicas=settings.replicas,
+            max_wait=settings.upstream_max_wait,
+            margin=settings.enedis_rate_margin,
+            api=api.value,
+        )
+        for api in Api
+        if api.generation is generation
+    }
     tokens = AppTokenProvider(
         http=app[state.HTTP],
         store=store,
@@ -88,7 +96,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         timeout=settings.upstream_timeout,
     )
     breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown)
-    forwarder = Forwarder(settings, app[state.HTTP], limiter, tokens, breaker)
+    forwarder = Forwarder(
+        settings, app[state.HTTP], limiters, tokens, breaker, adapter_for(generation)
+    )
     app[state.FORWARDER] = forwarder
     yield
     await forwarder.close()

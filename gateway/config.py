@@ -95,6 +95,23 @@ def _emails(raw: str) -> tuple[str, ...]:
     return tuple(item.lower() for item in _csv(raw))
 
 
+def _choice(*values: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip()
+        if value not in values:
+            raise ValueError(f"must be one of {', '.join(values)}")
+        return value
+
+    return parse
+
+
+def _optional_int(low: int) -> Callable[[str], int | None]:
+    def parse(raw: str) -> int | None:
+        return _int(low)(raw) if raw.strip() else None
+
+    return parse
+
+
 def _optional_str(raw: str) -> str | None:
     return raw.strip() or None
 
@@ -159,7 +176,31 @@ SETTINGS: tuple[Setting, ...] = (
         "enedis_authorize_url",
         _url("http", "https"),
         None,
-        "Enedis consent page (dataconnect/v1/oauth2/authorize).",
+        "Enedis consent page, e.g. https://mon-compte-particulier.enedis.fr/dataconnect/v2/"
+        "oauth2/authorize (a v1 or v2 page path is switched to the one ENEDIS_CONSENT names).",
+    ),
+    Setting(
+        "ENEDIS_API",
+        "enedis_api",
+        _choice("2026", "v5"),
+        "2026",
+        "Generation of Enedis' data APIs the gateway calls: 2026 (Data Connect 2026, Enedis "
+        "today) or v5 (an Enedis environment that still runs v5).",
+    ),
+    Setting(
+        "ENEDIS_CONSENT",
+        "enedis_consent",
+        _choice("v2", "v1"),
+        "v2",
+        "Enedis consent page: v2 (back with autorisation_id, verified through "
+        "subscribed_services) or v1 (back with code and usage_point_id, not verifiable).",
+    ),
+    Setting(
+        "CONSENT_EXCHANGE_MAX_SECONDS",
+        "consent_exchange_max",
+        _float(0.0, 300.0),
+        "20",
+        "How long a v2 consent callback asks subscribed_services for the consented meter.",
     ),
     Setting(
         "ENEDIS_CLIENT_ID",
@@ -234,14 +275,15 @@ SETTINGS: tuple[Setting, ...] = (
         "enedis_rate_limit",
         _int(1),
         "5",
-        "Upstream calls per second for the whole application.",
+        "Upstream calls per second, per Enedis API (v5: for all its APIs together).",
     ),
     Setting(
         "ENEDIS_HOURLY_LIMIT",
         "enedis_hourly_limit",
-        _int(1),
-        "10000",
-        "Upstream calls per hour for the whole application.",
+        _optional_int(1),
+        "",
+        "Upstream calls per hour, per Enedis API (empty: 1000 under ENEDIS_API=2026, "
+        "10000 for the whole of v5).",
     ),
     Setting(
         "ENEDIS_RATE_MARGIN",
@@ -394,8 +436,11 @@ class Settings:
     consent_done_url: str | None
     admin_api_key: str | None
     admin_emails: tuple[str, ...]
+    enedis_api: str
+    enedis_consent: str
+    consent_exchange_max: float
     enedis_rate_limit: int
-    enedis_hourly_limit: int
+    enedis_hourly_limit: int | None
     enedis_rate_margin: float
     replicas: int
     upstream_max_wait: float
@@ -423,6 +468,21 @@ class Settings:
     def base_url(self) -> str:
         """The public URL of the gateway, used for redirect URIs and banners."""
         return self.public_url or f"http://localhost:{self.port}"
+
+    @property
+    def hourly_limit(self) -> int:
+        """Upstream calls per hour per API (``ENEDIS_HOURLY_LIMIT`` or the generation's)."""
+        if self.enedis_hourly_limit is not None:
+            return self.enedis_hourly_limit
+        return 1000 if self.enedis_api == "2026" else 10000
+
+    @property
+    def consent_page_url(self) -> str:
+        """``ENEDIS_AUTHORIZE_URL`` with the path of the page ``ENEDIS_CONSENT`` names."""
+        url = self.enedis_authorize_url
+        v1, v2 = "/dataconnect/v1/oauth2/authorize", "/dataconnect/v2/oauth2/authorize"
+        wanted, other = (v2, v1) if self.enedis_consent == "v2" else (v1, v2)
+        return url[: -len(other)] + wanted if url.endswith(other) else url
 
     @property
     def redirect_uri(self) -> str:

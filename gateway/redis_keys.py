@@ -22,10 +22,15 @@ def account_index(account_id: str) -> str:
     return f"{account_tag(account_id)}:index"
 
 
+def limiter_key(api: str = "v5") -> str:
+    """The hash tag of one API's upstream limiter: its keys (``<tag>:s`` per second,
+    ``<tag>:h`` per hour) share one slot, as its script touches both."""
+    return "{limiter:" + api + "}"
+
+
 # Application-wide keys
 APP_TOKEN = "enedis:app_token"
 APP_TOKEN_LOCK = "enedis:app_token:lock"
-LIMITER = "{limiter}"
 BREAKER = "enedis:breaker"
 OAUTH_STATE_PREFIX = "oauth:state:"
 AUTH_FAIL_ADDRESS_PREFIX = "authfail:addr:"

@@ -18,10 +18,12 @@ from gateway.db import apply_migrations
 from gateway.embedded import EmbeddedPostgres, EmbeddedValkey
 from tests.support.processes import ChildProcess, sandbox_process
 from tests.support.sandbox import sandbox_control
+from tests.support.upstream import ENEDIS_API
 
 SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 TEST_SECRET_KEY = "test-server-key-0123456789abcdefghijklmnopqrstuvwxyz"
+
 
 
 @dataclass
@@ -51,6 +53,8 @@ class Services:
             "BREAKER_COOLDOWN_SECONDS": "1",
             "SHUTDOWN_GRACE_SECONDS": "5",
             "LOG_LEVEL": "INFO",
+            # the upstream generation under test: TEST_ENEDIS_API=v5 runs the suite on v5
+            "ENEDIS_API": ENEDIS_API,
         }
         env.update(overrides)
         return env

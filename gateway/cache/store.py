@@ -22,8 +22,9 @@ from typing import Any
 from gateway import redis_keys
 from gateway.cache.crypto import EntryCipher
 from gateway.config import Settings
-from gateway.data.days import Reading, each_day, expected_points
-from gateway.enedis.catalogue import DataKind, Endpoint
+from gateway.data.days import each_day, expected_points
+from gateway.data.model import Point
+from gateway.enedis.catalogue import CONTRACT_RECORD, DataKind, Endpoint
 from gateway.keyring import Keyring
 from gateway.observability import metrics
 from gateway.shared_store import REDIS_ERRORS, SharedStore
@@ -42,25 +43,44 @@ return #keys
 """
 
 
+#: Version of the entry format: entries of another version (the v5 readings kept before the
+#: model) read as missing and are fetched again.
+ENTRY_VERSION = 2
+
+
 @dataclass(slots=True)
 class Entry:
-    readings: list[Reading] | None  # None: Enedis had no data that day
-    meta: dict[str, Any]
+    """One cached day of a series (model points) or one contract-data section."""
+
+    readings: list[Point] | None  # None: Enedis had no data that day
+    meta: dict[str, Any]  # SeriesMeta.dump() of the day's series
     fresh_until: float
-    body: dict[str, Any] | None = None  # customer data: the whole answer
+    body: dict[str, Any] | None = None  # a contract-data section: the whole answer
 
     @property
     def fresh(self) -> bool:
         return time.time() < self.fresh_until
 
     def dump(self) -> dict[str, Any]:
-        return {"r": self.readings, "m": self.meta, "f": self.fresh_until, "b": self.body}
+        return {
+            "V": ENTRY_VERSION,
+            "r": self.readings,
+            "m": self.meta,
+            "f": self.fresh_until,
+            "b": self.body,
+        }
 
     @classmethod
     def load(cls, raw: Any) -> Entry | None:
-        if not isinstance(raw, dict) or "f" not in raw:
+        if not isinstance(raw, dict) or raw.get("V") != ENTRY_VERSION:
             return None
-        return cls(raw.get("r"), raw.get("m") or {}, float(raw["f"]), raw.get("b"))
+        try:
+            readings, meta, body = raw.get("r"), raw.get("m") or {}, raw.get("b")
+            if not (readings is None or isinstance(readings, list)) or not isinstance(meta, dict):
+                return None
+            return cls(readings, meta, float(raw["f"]), body if isinstance(body, dict) else None)
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +90,7 @@ class Answer:
     start: date
     end: date
     body: bytes
+    dialect: str
     fresh_until: float = float("inf")
 
 
@@ -96,7 +117,7 @@ class CacheStore:
         label = day.isoformat() if isinstance(day, date) else day
         mac = hmac.new(
             self.keyring.point_key,
-            f"{account_id}|{usage_point_id}|{endpoint.name}|{label}".encode(),
+            f"{account_id}|{usage_point_id}|{dataset(endpoint)}|{label}".encode(),
             hashlib.sha256,
         ).hexdigest()[:40]
         return f"{redis_keys.account_tag(account_id)}:c:{mac}"
@@ -109,10 +130,17 @@ class CacheStore:
         return f"{redis_keys.account_tag(account_id)}:cpoints"
 
     def answer_key(
-        self, account_id: str, usage_point_id: str, endpoint: Endpoint, start: date, end: date
+        self,
+        account_id: str,
+        usage_point_id: str,
+        endpoint: Endpoint,
+        start: date,
+        end: date,
+        dialect: str,
     ) -> str:
-        """The memo of a whole answer for [start, end[ (a warm range in one small read)."""
-        return self.entry_key(account_id, usage_point_id, endpoint, f"{start}/{end}")
+        """The memo of a whole answer for [start, end[ in one dialect (a warm range in one
+        small read)."""
+        return self.entry_key(account_id, usage_point_id, endpoint, f"{dialect}:{start}/{end}")
 
     def answers_index(self, account_id: str, usage_point_id: str, endpoint: Endpoint) -> str:
         point = self.keyring.point_digest(account_id, f"{usage_point_id}|{endpoint.name}")
@@ -126,11 +154,12 @@ class CacheStore:
         endpoint: Endpoint,
         start: date,
         end: date,
+        dialect: str,
     ) -> bytes | None:
         """The memo of this exact range, when it is still fresh (one GET)."""
         if not self.store.available:
             return None
-        redis_key = self.answer_key(account_id, usage_point_id, endpoint, start, end)
+        redis_key = self.answer_key(account_id, usage_point_id, endpoint, start, end, dialect)
         try:
             sealed = await self.store.client.get(redis_key)
         except REDIS_ERRORS as exc:
@@ -232,7 +261,7 @@ class CacheStore:
                 pipe.eval(_DROP_ANSWERS, 1, answers)
             if answer is not None and fresh_until - now >= 1:
                 memo = self.answer_key(
-                    account_id, usage_point_id, endpoint, answer.start, answer.end
+                    account_id, usage_point_id, endpoint, answer.start, answer.end, answer.dialect
                 )
                 plain = _FRESH.pack(fresh_until) + answer.body
                 pipe.set(memo, cipher.seal_bytes(memo, plain), ex=int(fresh_until - now))
@@ -258,11 +287,11 @@ class CacheStore:
         endpoint: Endpoint,
         start: date | None,
         end: date | None,
+        sections: tuple[str, ...] = (),
     ) -> int:
-        """Delete one endpoint's entries of a point (for [start, end[, or the point entry)."""
-        days: list[date | str] = (
-            list(each_day(start, end)) if start is not None and end is not None else [ALL]
-        )
+        """Delete one endpoint's entries of a point (for [start, end[, or the contract-data
+        sections it is rendered from)."""
+        days = days_of(endpoint, start, end, sections)
         keys = [self.entry_key(account_id, usage_point_id, endpoint, day) for day in days]
         try:
             await self.store.client.eval(
@@ -307,7 +336,15 @@ class CacheStore:
         return deleted
 
 
-def days_of(endpoint: Endpoint, start: date | None, end: date | None) -> list[date | str]:
+def dataset(endpoint: Endpoint) -> str:
+    """The name a dataset is cached under: contract data of every surface share one record."""
+    return CONTRACT_RECORD if endpoint.kind is DataKind.CUSTOMER else endpoint.name
+
+
+def days_of(
+    endpoint: Endpoint, start: date | None, end: date | None, sections: tuple[str, ...] = ()
+) -> list[date | str]:
+    """The entries a request needs: its days, or the contract-data sections it renders."""
     if endpoint.is_ranged and start is not None and end is not None:
         return list(each_day(start, end))
-    return [ALL]
+    return list(sections) or [ALL]

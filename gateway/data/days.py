@@ -102,7 +102,7 @@ def assemble(
 def expected_points(readings: list[Reading]) -> int | None:
     """How many points a complete load-curve day has, from its interval length."""
     for reading in readings:
-        length = str(reading.get("interval_length", ""))
+        length = str(reading.get("p", ""))
         if length.startswith("PT") and length.endswith("M") and length[2:-1].isdigit():
             minutes = int(length[2:-1])
             return (24 * 60) // minutes if minutes else None

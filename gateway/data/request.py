@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from gateway.enedis.catalogue import Endpoint
+
+if TYPE_CHECKING:
+    from gateway.cache.store import Entry
+
+#: Renders the model entries of a request (every day or section present) in a dialect.
+Renderer = Callable[["DataRequest", "Mapping[date | str, Entry]"], dict[str, Any]]
 
 
 class CacheMode(enum.Enum):
@@ -19,11 +27,18 @@ class CacheMode(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class DataRequest:
+    """What to answer: a dataset of a usage point, for ranged data ``[start, end[``, the
+    contract-data ``sections`` it is made of otherwise, and how to render it (``render``,
+    in the surface's ``dialect``)."""
+
     endpoint: Endpoint
     usage_point_id: str
+    render: Renderer
+    dialect: str
     start: date | None = None  # ranged endpoints: [start, end[
     end: date | None = None
     cache: CacheMode = CacheMode.USE
+    sections: tuple[str, ...] = ()
 
     @property
     def days(self) -> int:

@@ -326,3 +326,30 @@ V5_CUSTOMER_SOURCES: Mapping[str, tuple[str, ...]] = MappingProxyType(
 SUBSCRIBED_SERVICES_PATH = "/subscribed_services/v1"
 CONSENT_V1_PATH = "/dataconnect/v1/oauth2/authorize"
 CONSENT_V2_PATH = "/dataconnect/v2/oauth2/authorize"
+
+
+# --- Datasets: what the gateway caches, whichever generation served it ------------------
+
+#: The name under which every contract-data section of a usage point is cached: one
+#: canonical record per PRM, one entry per section (a 2026 contract API, or a v5 endpoint).
+CONTRACT_RECORD = "contract_record"
+
+#: 2026-only data, cached per day like the v5 daily data (indexes have no v5 endpoint).
+INDEX_DATASETS: tuple[Endpoint, ...] = tuple(
+    Endpoint(
+        op.name, op.path, DataKind.DAILY, op.direction, op.max_days_per_call, op.history_months
+    )
+    for op in MEASURE_OPERATIONS
+    if op.measure is Measure.INDEX
+)
+
+#: Every dataset by name: the nine v5 endpoints and the 2026 indexes.
+DATASET_BY_NAME: Mapping[str, Endpoint] = MappingProxyType(
+    {e.name: e for e in (*ENDPOINTS, *INDEX_DATASETS)}
+)
+
+
+def measure_of(endpoint: Endpoint) -> MeasureOperation:
+    """The 2026 operation that serves ``endpoint``'s data (raises ``KeyError`` for
+    customer endpoints)."""
+    return MEASURE_BY_V5.get(endpoint.name) or MEASURE_BY_NAME[endpoint.name]

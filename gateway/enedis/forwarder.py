@@ -13,16 +13,17 @@ import json
 import logging
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Any
 
 import aiohttp
 
 from gateway.config import Settings
+from gateway.enedis.adapters import ProviderAdapter
 from gateway.enedis.app_token import AppTokenProvider
 from gateway.enedis.breaker import CircuitBreaker
-from gateway.enedis.catalogue import Endpoint
+from gateway.enedis.catalogue import Api
 from gateway.enedis.error_map import (
     NO_DATA_CODES,
     RETRYABLE_STATUSES,
@@ -33,27 +34,11 @@ from gateway.enedis.error_map import (
     upstream_failure,
 )
 from gateway.enedis.limiter import Limiter
+from gateway.enedis.upstream_call import UpstreamCall
 from gateway.errors import GatewayError, UpstreamFailure
 from gateway.observability import metrics
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamCall:
-    """One upstream request: an endpoint, a usage point, and for ranged data [start, end[."""
-
-    endpoint: Endpoint
-    usage_point_id: str
-    start: date | None = None
-    end: date | None = None
-
-    def params(self) -> dict[str, str]:
-        params = {"usage_point_id": self.usage_point_id}
-        if self.start is not None and self.end is not None:
-            params["start"] = self.start.isoformat()
-            params["end"] = self.end.isoformat()
-        return params
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +59,15 @@ class Forwarder:
         self,
         settings: Settings,
         http: aiohttp.ClientSession,
-        limiter: Limiter,
+        limiters: Mapping[Api, Limiter],
         tokens: AppTokenProvider,
         breaker: CircuitBreaker,
+        adapter: ProviderAdapter,
     ) -> None:
         self.settings = settings
         self.http = http
-        self.limiter = limiter
+        self.limiters = limiters
+        self.adapter = adapter
         self.tokens = tokens
         self.breaker = breaker
         self._inflight: dict[UpstreamCall, asyncio.Future[UpstreamResult]] = {}
@@ -103,6 +90,8 @@ class Forwarder:
 
     async def _call(self, call: UpstreamCall, account: str) -> UpstreamResult:
         settings = self.settings
+        api, path, params = self.adapter.request_of(call)
+        limiter = self.limiters[api]
         deadline = time.monotonic() + settings.upstream_deadline
         attempts = 0
         renewed = False
@@ -116,7 +105,7 @@ class Forwarder:
             if not self.breaker.allow():
                 raise breaker_open_failure(self.breaker.retry_after())
             try:
-                waited += await self.limiter.acquire(
+                waited += await limiter.acquire(
                     account, max_wait=min(settings.upstream_max_wait, remaining)
                 )
             except GatewayError:
@@ -131,7 +120,9 @@ class Forwarder:
             try:
                 token = await self.tokens.get()
                 remaining = deadline - time.monotonic()
-                status, body, retry_after = await self._send(call, token, max(0.1, remaining))
+                status, body, retry_after = await self._send(
+                    path, params, token, max(0.1, remaining)
+                )
             except UpstreamFailure as failure:  # the application token could not be had
                 if not failure.retryable:
                     raise
@@ -155,7 +146,7 @@ class Forwarder:
                     self.breaker.success()
                     return UpstreamResult(call, json.loads(body), attempts, limiter_wait=waited)
                 code, message = parse_error(body)
-                if status == 404 and code in NO_DATA_CODES:
+                if status == 404 and (code in NO_DATA_CODES or api is not Api.V5):
                     self.breaker.success()
                     return UpstreamResult(call, None, attempts, limiter_wait=waited)
                 if status == 401 and not renewed:
@@ -186,13 +177,13 @@ class Forwarder:
             await asyncio.sleep(wait)
 
     async def _send(
-        self, call: UpstreamCall, token: str, timeout: float
+        self, path: str, params: dict[str, str], token: str, timeout: float
     ) -> tuple[int, bytes, float | None]:
         self.calls_made += 1
-        url = self.settings.enedis_base_url + call.endpoint.path
+        url = self.settings.enedis_base_url + path
         async with self.http.get(
             url,
-            params=call.params(),
+            params=params,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             timeout=aiohttp.ClientTimeout(total=min(self.settings.upstream_timeout, timeout)),
         ) as answer:
@@ -200,7 +191,8 @@ class Forwarder:
             return answer.status, body, _retry_after(answer.headers.get("Retry-After"))
 
     async def close(self) -> None:
-        await self.limiter.close()
+        for limiter in self.limiters.values():
+            await limiter.close()
 
 
 def _retry_after(value: str | None) -> float | None:

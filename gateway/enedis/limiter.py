@@ -104,8 +104,10 @@ class Limiter:
         replicas: int = 1,
         max_wait: float = 20.0,
         margin: float = SPACING_MARGIN,
+        api: str = "v5",
     ) -> None:
         self.store = store
+        self.key = redis_keys.limiter_key(api)
         self.max_wait = max_wait
         self.interval_ms = 1000.0 / rate * margin
         self.hour_interval_ms = 3_600_000.0 / hourly
@@ -195,7 +197,7 @@ class Limiter:
         if self.store.available:
             try:
                 granted, wait = await self._script(
-                    keys=[f"{redis_keys.LIMITER}:s", f"{redis_keys.LIMITER}:h"],
+                    keys=[f"{self.key}:s", f"{self.key}:h"],
                     args=[
                         int(self.interval_ms),
                         int(self.hour_interval_ms),

@@ -16,21 +16,14 @@ from aiohttp import web
 
 from gateway import state
 from gateway.cache.store import Answer, Entry, days_of
-from gateway.data.days import runs
 from gateway.data.outcome import build_body, json_response
+from gateway.data.plan import plan_calls
 from gateway.data.request import CacheMode, DataRequest
 from gateway.enedis.rules import paris_today
 from gateway.errors import UpstreamFailure
 from gateway.observability import metrics
 from gateway.request_keys import CACHE_STATUS, DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
 from gateway.routing import Handler, spec_of
-
-
-def _plan(days: list[date | str], max_days: int | None) -> list[tuple[date | None, date | None]]:
-    ranged = [day for day in days if isinstance(day, date)]
-    if not ranged:
-        return [(None, None)]
-    return list(runs(ranged, max_days))
 
 
 def _mark(request: web.Request, response: web.StreamResponse, status: str) -> web.StreamResponse:
@@ -47,7 +40,7 @@ def _answer(
     if data.start is None or data.end is None or not isinstance(response.body, bytes):
         return None
     fresh_until = min((entry.fresh_until for entry in fresh.values()), default=float("inf"))
-    return Answer(data.start, data.end, response.body, fresh_until)
+    return Answer(data.start, data.end, response.body, data.dialect, fresh_until)
 
 
 @web.middleware
@@ -58,18 +51,19 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
     principal = request[PRINCIPAL]
     cache = request.app[state.CACHE]
     endpoint = data.endpoint
+    adapter = request.app[state.FORWARDER].adapter
     account_id, key = principal.account_id, principal.cache_key
     if data.cache is CacheMode.USE and data.start is not None and data.end is not None:
         memo = await cache.lookup_answer(
-            account_id, key, data.usage_point_id, endpoint, data.start, data.end
+            account_id, key, data.usage_point_id, endpoint, data.start, data.end, data.dialect
         )
         if memo is not None:
             await request[QUOTA].charge_cached()
             return _mark(request, web.Response(body=memo, content_type="application/json"), "HIT")
 
-    days = days_of(endpoint, data.start, data.end)
+    days = days_of(endpoint, data.start, data.end, data.sections)
     if data.cache is CacheMode.NO_STORE:
-        request[PLAN] = _plan(days, endpoint.max_days_per_call)
+        request[PLAN] = plan_calls(data, days, adapter)
         return _mark(request, await handler(request), "BYPASS")
 
     lookup_fresh: dict[date | str, Entry] = {}
@@ -90,7 +84,7 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
             )
         return _mark(request, hit, "HIT")
 
-    request[PLAN] = _plan(missing, endpoint.max_days_per_call)
+    request[PLAN] = plan_calls(data, missing, adapter)
     response: web.StreamResponse
     try:
         response = await handler(request)

@@ -12,9 +12,10 @@ import asyncio
 from aiohttp import web
 
 from gateway import state
-from gateway.data.days import split_range
+from gateway.cache.store import days_of
 from gateway.data.outcome import Fetched, build_body, json_response
-from gateway.enedis.forwarder import UpstreamCall, UpstreamResult
+from gateway.data.plan import full_plan
+from gateway.enedis.forwarder import UpstreamResult
 from gateway.observability.tracing import set_span_attributes
 from gateway.request_keys import DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
 
@@ -23,14 +24,10 @@ async def forward(request: web.Request) -> web.Response:
     data = request[DATA_REQUEST]
     account = request[PRINCIPAL].account_id
     forwarder = request.app[state.FORWARDER]
-    plan = request.get(PLAN)
-    if plan is None:
-        if data.start is not None and data.end is not None:
-            plan = split_range(data.start, data.end, data.endpoint.max_days_per_call)
-        else:
-            plan = [(None, None)]
+    calls = request.get(PLAN)
+    if calls is None:
+        calls = full_plan(data, forwarder.adapter)
     guard = request[QUOTA]
-    calls = [UpstreamCall(data.endpoint, data.usage_point_id, start, end) for start, end in plan]
     # calls already in flight will be joined, not made: only the others are reserved
     planned = {call for call in calls if not forwarder.in_flight(call)}
     await guard.reserve_upstream(len(planned))
@@ -53,7 +50,7 @@ async def forward(request: web.Request) -> web.Response:
             made += 1  # its leader finished meanwhile: this request made it after all
         attempts += outcome.attempts
         waited = max(waited, outcome.limiter_wait)
-        fetched.add(data, call.start, call.end, outcome.body)
+        fetched.entries.update(forwarder.adapter.to_entries(call, outcome.body))
     set_span_attributes(
         upstream_calls=len(calls), upstream_attempts=attempts, limiter_wait_ms=waited * 1000
     )
@@ -61,10 +58,10 @@ async def forward(request: web.Request) -> web.Response:
     await guard.charge_upstream_made(made)
     if failure is not None:
         raise failure
-    covered = sum(
-        (end - start).days for start, end in plan if start is not None and end is not None
-    )
-    if data.start is not None and covered < data.days:
+    if any(
+        key not in fetched.entries
+        for key in days_of(data.endpoint, data.start, data.end, data.sections)
+    ):
         # the cache stage asked only for the days it lacks: it holds the others and builds
         # the answer from both (PARTIAL); this empty answer is never sent
         return web.Response(status=204)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -30,7 +31,7 @@ from aiohttp_apigami import docs
 
 from gateway import redis_keys, routing, state
 from gateway.accounts.principal import Principal, UsagePointGrant
-from gateway.data.request import CacheMode, DataRequest, cache_mode_from_headers
+from gateway.data.request import CacheMode, DataRequest
 from gateway.enedis import rules
 from gateway.enedis import upstream_errors as enedis_errors
 from gateway.enedis.catalogue import BY_NAME, Endpoint, history_deadline
@@ -42,6 +43,7 @@ from gateway.routing import Auth, Handler, RouteSpec, Surface
 from gateway.shared_store import REDIS_ERRORS
 from gateway.surfaces.forward import forward
 from gateway.surfaces.legacy_schemas import DATA_SCHEMAS, inline
+from gateway.surfaces.v5 import v5_request
 
 __all__ = ["CUSTOMER_PATHS", "RANGED_PATHS", "register"]
 
@@ -153,8 +155,12 @@ def parse_for(endpoint: Endpoint, *, cached: bool) -> Callable[[web.Request], Da
                 )
             except rules.EnedisError as error:
                 raise _enedis_refusal(error) from None
-        mode = cache_mode_from_headers(request) if cached else CacheMode.NO_STORE
-        return DataRequest(endpoint, usage_point_id, start, end, mode)
+        if not cached:
+            return replace(
+                v5_request(request, endpoint, usage_point_id, start, end),
+                cache=CacheMode.NO_STORE,
+            )
+        return v5_request(request, endpoint, usage_point_id, start, end)
 
     return parse
 
@@ -283,7 +289,12 @@ def _purge_customer(segment: str) -> Handler:
         principal: Principal = request[PRINCIPAL]
         try:
             await request.app[state.CACHE].purge_days(
-                principal.account_id, usage_point_id, endpoint, None, None
+                principal.account_id,
+                usage_point_id,
+                endpoint,
+                None,
+                None,
+                request.app[state.FORWARDER].adapter.sections(endpoint),
             )
         except REDIS_ERRORS:
             raise _cache_unavailable() from None

@@ -6,24 +6,48 @@ into upstream-sized calls transparently."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from aiohttp import web
 from aiohttp_apigami import docs
 
-from gateway import routing
-from gateway.data.request import DataRequest, cache_mode_from_headers
+from gateway import routing, state
+from gateway.data.request import CacheMode, DataRequest, cache_mode_from_headers
 from gateway.enedis import rules
 from gateway.enedis.catalogue import ENDPOINTS, DataKind, Endpoint
 from gateway.errors import GatewayError
 from gateway.openapi import ACCOUNT, error_responses
 from gateway.routing import Auth, Handler, RouteSpec, Surface
+from gateway.surfaces import v5_bodies
 from gateway.surfaces.enedis_schemas import ANSWERS
 from gateway.surfaces.forward import forward
 
 
 def enedis_error(error: rules.EnedisError, field: str | None = None) -> GatewayError:
     return GatewayError(error.status, error.error, error.error_description, field=field)
+
+
+def v5_request(
+    request: web.Request,
+    endpoint: Endpoint,
+    usage_point_id: str,
+    start: date | None,
+    end: date | None,
+    default_cache: CacheMode = CacheMode.USE,
+) -> DataRequest:
+    """A data request answered in the v5 dialect (the v5 and legacy surfaces)."""
+    adapter = request.app[state.FORWARDER].adapter
+    return DataRequest(
+        endpoint,
+        usage_point_id,
+        v5_bodies.render,
+        v5_bodies.DIALECT,
+        start,
+        end,
+        cache_mode_from_headers(request, default_cache),
+        adapter.sections(endpoint),
+    )
 
 
 def parse_for(endpoint: Endpoint) -> Callable[[web.Request], DataRequest]:
@@ -42,7 +66,7 @@ def parse_for(endpoint: Endpoint) -> Callable[[web.Request], DataRequest]:
                 )
         except rules.EnedisError as error:
             raise enedis_error(error) from None
-        return DataRequest(endpoint, usage_point_id, start, end, cache_mode_from_headers(request))
+        return v5_request(request, endpoint, usage_point_id, start, end)
 
     return parse
 

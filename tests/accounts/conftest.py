@@ -13,6 +13,7 @@ from gateway.accounts import crypto
 from gateway.config import Settings
 from gateway.data.request import CacheMode, DataRequest
 from gateway.enedis.catalogue import BY_NAME
+from gateway.surfaces.v5_bodies import DIALECT, render
 from gateway.errors import GatewayError
 from gateway.request_keys import PRINCIPAL
 from gateway.routing import Auth, RouteSpec, Surface
@@ -31,7 +32,9 @@ def _parse(request: web.Request) -> DataRequest:
     usage_point_id = request.match_info["usage_point_id"]
     if len(usage_point_id) != 14 or not usage_point_id.isdigit():
         raise GatewayError(400, "invalid_usage_point_id", "14 digits", field="usage_point_id")
-    return DataRequest(BY_NAME["contracts"], usage_point_id, cache=CacheMode.NO_STORE)
+    return DataRequest(
+        BY_NAME["contracts"], usage_point_id, render, DIALECT, cache=CacheMode.NO_STORE
+    )
 
 
 async def _echo(request: web.Request) -> web.Response:

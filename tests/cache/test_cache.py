@@ -331,7 +331,7 @@ def test_lifetimes_of_entries(settings: Settings) -> None:
 
     store = CacheStore(SharedStore(settings.redis_url), Keyring(settings.secret_key), settings)
     today = paris_today()
-    data = Entry([{"value": "1", "date": "x"}], {}, 0.0)
+    data = Entry([{"v": "1", "d": "x"}], {}, 0.0)
     assert store.ttl_for(DAILY, today - timedelta(days=1), data, today) == settings.cache_ttl_recent
     assert store.ttl_for(DAILY, today - timedelta(days=2), data, today) == settings.cache_ttl_recent
     assert store.ttl_for(DAILY, today - timedelta(days=3), data, today) == settings.cache_ttl
@@ -340,7 +340,7 @@ def test_lifetimes_of_entries(settings: Settings) -> None:
         store.ttl_for(DAILY, today - timedelta(days=30), nothing, today)
         == settings.cache_ttl_no_data
     )
-    short_curve = Entry([{"value": "1", "date": "x", "interval_length": "PT30M"}] * 20, {}, 0.0)
+    short_curve = Entry([{"v": "1", "d": "x", "p": "PT30M"}] * 20, {}, 0.0)
     assert (
         store.ttl_for(CURVE, today - timedelta(days=30), short_curve, today)
         == settings.cache_ttl_recent

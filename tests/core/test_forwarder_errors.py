@@ -14,9 +14,10 @@ import pytest
 from aioresponses import aioresponses
 
 from gateway.config import Settings
+from gateway.enedis.adapters.v5 import V5Adapter
 from gateway.enedis.app_token import AppTokenProvider
 from gateway.enedis.breaker import CircuitBreaker
-from gateway.enedis.catalogue import BY_NAME
+from gateway.enedis.catalogue import BY_NAME, Api
 from gateway.enedis.forwarder import Forwarder, UpstreamCall
 from gateway.enedis.limiter import Limiter
 from gateway.errors import UpstreamFailure
@@ -55,7 +56,7 @@ async def forwarder(settings: Settings) -> AsyncIterator[Forwarder]:
             timeout=1,
         )
         breaker = CircuitBreaker(settings.breaker_threshold, 60)
-        yield Forwarder(settings, http, limiter, tokens, breaker)
+        yield Forwarder(settings, http, {Api.V5: limiter}, tokens, breaker, V5Adapter())
         await limiter.close()
     await store.close()
 

@@ -14,6 +14,7 @@ from gateway.enedis.catalogue import BY_NAME
 from tests.conftest import Services
 from tests.support.journey import ready_account
 from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, query, recent_range
+from tests.support.upstream import measurement_limiter_key
 
 DAILY = BY_NAME["daily_consumption"]
 
@@ -130,7 +131,7 @@ async def test_valkey_stopped_then_restarted(gateway: Any, clean_services: Servi
 
     client = aioredis.Redis.from_url(clean_services.valkey.url)
     try:
-        assert await client.exists("{limiter}:s") == 1  # the shared limiter is used again
+        assert await client.exists(measurement_limiter_key() + ":s") == 1  # the shared limiter is used again
     finally:
         await client.aclose()
 

@@ -30,6 +30,7 @@ from tests.conftest import Services
 from tests.reliability.conftest import poll, replicas, session_of
 from tests.reliability.workload import CURVE, DAILY, Call, Load, day_range
 from tests.support.journey import Account, ready_account
+from tests.support.upstream import measurement_limiter_key
 
 pytestmark = pytest.mark.slow
 
@@ -140,7 +141,7 @@ async def test_valkey_stopped_under_load_then_restarted(
         owner = await account_id(client, accounts[0])
         assert int(await redis.get(counter_key(owner, "upstream")) or 0) >= 1
         assert int(await redis.get(counter_key(owner, "cached")) or 0) >= 1
-        assert await redis.exists("{limiter}:s") == 1
+        assert await redis.exists(measurement_limiter_key() + ":s") == 1
     finally:
         await redis.aclose()
     answer = await client.get("/oauth/authorize", headers=authorize.kwargs["headers"])
