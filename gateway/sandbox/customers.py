@@ -19,6 +19,8 @@ Any other well-formed 14-digit id answers 403 ADAM-DC-0008 (no consent).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -27,11 +29,14 @@ from types import MappingProxyType
 __all__ = [
     "CUSTOMERS",
     "DEFAULT_CUSTOMER",
+    "GENERATED_PREFIX",
     "POINTS",
     "Address",
     "Contract",
     "Customer",
     "UsagePoint",
+    "generated_customer",
+    "valid_customer_name",
 ]
 
 DEFAULT_CUSTOMER = "default"
@@ -61,6 +66,12 @@ class Contract:
     last_activation_date: str
     last_distribution_tariff_change_date: str
     contract_type: str = "CRAE"
+
+    @property
+    def contract_start(self) -> str:
+        """``last_activation_date`` as 2026 writes it: ``YYYY-MM-DDTHH:MM:SS+HHMM``."""
+        day, sign, offset = self.last_activation_date.partition("+")
+        return f"{day}T00:00:00{sign}{offset.replace(':', '')}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,3 +246,45 @@ CUSTOMERS: Mapping[str, Customer] = MappingProxyType(
 POINTS: Mapping[str, tuple[Customer, UsagePoint]] = MappingProxyType(
     {p.usage_point_id: (c, p) for c in CUSTOMERS.values() for p in c.points}
 )
+
+
+#: First digits of generated customers' points, a range the table never uses.
+GENERATED_PREFIX = "098"
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}", re.ASCII)
+_FIRSTNAMES = ("Camille", "Dominique", "Alex", "Sacha", "Morgane", "Yannick", "Maxime", "Lou")
+_LASTNAMES = ("Martin", "Bernard", "Dubois", "Durand", "Lefebvre", "Mercier", "Blanc", "Roux")
+_CITIES = (
+    ("75011", "75111", "Paris", "48.859000", "2.379000", "45"),
+    ("31000", "31555", "Toulouse", "43.604652", "1.444209", "146"),
+    ("44000", "44109", "Nantes", "47.218371", "-1.553621", "8"),
+    ("67000", "67482", "Strasbourg", "48.573405", "7.752111", "142"),
+)
+
+
+def valid_customer_name(name: str) -> bool:
+    """True for a name a generated customer may take (1-64 of ``A-Z a-z 0-9 _ . @ + -``)."""
+    return _NAME.fullmatch(name) is not None
+
+
+def generated_customer(name: str) -> Customer:
+    """The customer a name outside ``CUSTOMERS`` stands for, deterministic from the name.
+
+    One consumption point with a PT30M load curve and a base contract; its id is
+    ``098`` + 11 digits of a digest of the name (the table uses 091-097), the customer id
+    10 digits of the same digest. Callers check ``valid_customer_name`` first.
+    """
+    digest = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=16).digest(), "big")
+    usage_point_id = f"{GENERATED_PREFIX}{digest % 10**11:011d}"
+    customer_id = f"{(digest >> 40) % 10**10:010d}"
+    pick = digest >> 80
+    postal_code, insee, city, lat, lon, alt = _CITIES[pick % len(_CITIES)]
+    firstname = _FIRSTNAMES[(pick >> 4) % len(_FIRSTNAMES)]
+    lastname = _LASTNAMES[(pick >> 8) % len(_LASTNAMES)]
+    address = Address(f"{1 + (pick >> 12) % 99} rue de la Gare", postal_code, insee, city,
+                      lat, lon, alt)  # fmt: skip
+    point = UsagePoint(usage_point_id, True, False, 30, address, _BASE9,
+                       base_w=150 + (pick >> 20) % 200)  # fmt: skip
+    slug = re.sub(r"[^a-z0-9]+", ".", name.lower()).strip(".") or "client"
+    return Customer(name, customer_id, "M.", firstname, lastname,
+                    f"06{(pick >> 28) % 10**8:08d}", f"{slug}@example.fr", (point,))  # fmt: skip
