@@ -1,7 +1,9 @@
 """The sandbox's customers and usage points, as data.
 
-Pick a customer on the consent page with ``sandbox_customer=<name>`` (default: ``default``).
-Any other well-formed 14-digit id answers 403 ADAM-DC-0008 (no consent).
+Pick a customer on a consent page with ``sandbox_customer=<name>`` (default: ``default``).
+Any other name (1-64 of ``A-Z a-z 0-9 _ . @ + -``) is a generated customer
+(``generated_customer``). Any other well-formed 14-digit id answers "no consent" (v5 403
+ADAM-DC-0008, 2026 403 "Le client n'est pas titulaire du point demandé").
 
 | customer | usage_point_id | consumption | production | load curve | notes |
 |---|---|---|---|---|---|
@@ -15,6 +17,18 @@ Any other well-formed 14-digit id answers 403 ADAM-DC-0008 (no consent).
 | intervals | 09700000000010 | yes | no | PT10M | |
 | intervals | 09700000000015 | yes | no | PT15M | |
 | intervals | 09700000000060 | yes | no | PT60M | |
+| (other name) | 098 + 11 digits | yes | no | PT30M | generated, deterministic from the name |
+
+Data Connect 2026 facts of the same rows:
+
+- ``09100000000001`` is self-consumption: ``situation_contrat`` lists two contracts
+  (``Contrat GRD-F`` C5 9 kVA, ``Contrat GRD-A`` P4), ``synth_contrat`` two segments;
+  ``09300000000001`` has one (GRD-A P4), every other point one GRD-F C5;
+- HC/HP contracts (``09100000000001``, ``09200000000001``, ``09700000000015``) have HC and
+  HP index classes and ``relais.plageHeuresCreuses``; the others one class BASE;
+- ``09400000000001``: load-curve operations 404, ``services_level`` 1 (others 2);
+- ``09500000000001``: every call 403, its services listed ``TERMINE``;
+- gap days are omitted from every operation (no index reading on them either).
 """
 
 from __future__ import annotations
