@@ -1,1 +1,1 @@
-"""Sandbox simulator of Enedis Data Connect v5: ``create_app`` / ``run`` in ``app``."""
+"""Sandbox simulator of Enedis Data Connect v5 and 2026: ``create_app`` / ``run`` in ``app``."""

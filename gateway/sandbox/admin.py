@@ -1,4 +1,10 @@
-"""Sandbox control routes under ``/__sandbox``: faults, stats, reset, customers."""
+"""Sandbox control routes under ``/__sandbox``: faults, stats, reset, customers, revoke.
+
+``POST /__sandbox/revoke`` with ``{"usage_point_id": "<14 digits>"}`` revokes the point's
+consent at run time, as its holder would in their Enedis account: both generations then
+answer "no consent" for it and ``subscribed_services`` lists its services ``TERMINE``,
+until a new consent (either page) shares it again.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,18 @@ import logging
 
 from aiohttp import web
 
+from gateway.enedis.rules import paris_today
 from gateway.sandbox.customers import CUSTOMERS
 from gateway.sandbox.state import STATE
 
-__all__ = ["get_customers", "get_faults", "get_stats", "post_faults", "post_reset"]
+__all__ = [
+    "get_customers",
+    "get_faults",
+    "get_stats",
+    "post_faults",
+    "post_reset",
+    "post_revoke",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,3 +89,20 @@ async def get_customers(request: web.Request) -> web.Response:
         for name, c in CUSTOMERS.items()
     }
     return web.json_response(body)
+
+
+async def post_revoke(request: web.Request) -> web.Response:
+    """``POST /__sandbox/revoke`` ``{"usage_point_id"}``: the holder revokes the consent."""
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _bad_request("body must be a JSON object")
+    usage_point_id = body.get("usage_point_id") if isinstance(body, dict) else None
+    if not isinstance(usage_point_id, str):
+        return _bad_request("usage_point_id: required, a string of 14 digits")
+    if not request.app[STATE].consents.revoke(usage_point_id, paris_today()):
+        return web.json_response(
+            {"error": "not_found", "error_description": "unknown usage_point_id"}, status=404
+        )
+    logger.info("sandbox consent revoked for a usage point")
+    return web.json_response({"usage_point_id": usage_point_id, "revoked": True})

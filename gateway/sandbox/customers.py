@@ -1,7 +1,9 @@
 """The sandbox's customers and usage points, as data.
 
-Pick a customer on the consent page with ``sandbox_customer=<name>`` (default: ``default``).
-Any other well-formed 14-digit id answers 403 ADAM-DC-0008 (no consent).
+Pick a customer on a consent page with ``sandbox_customer=<name>`` (default: ``default``).
+Any other name (1-64 of ``A-Z a-z 0-9 _ . @ + -``) is a generated customer
+(``generated_customer``). Any other well-formed 14-digit id answers "no consent" (v5 403
+ADAM-DC-0008, 2026 403 "Le client n'est pas titulaire du point demandé").
 
 | customer | usage_point_id | consumption | production | load curve | notes |
 |---|---|---|---|---|---|
@@ -15,10 +17,24 @@ Any other well-formed 14-digit id answers 403 ADAM-DC-0008 (no consent).
 | intervals | 09700000000010 | yes | no | PT10M | |
 | intervals | 09700000000015 | yes | no | PT15M | |
 | intervals | 09700000000060 | yes | no | PT60M | |
+| (other name) | 098 + 11 digits | yes | no | PT30M | generated, deterministic from the name |
+
+Data Connect 2026 facts of the same rows:
+
+- ``09100000000001`` is self-consumption: ``situation_contrat`` lists two contracts
+  (``Contrat GRD-F`` C5 9 kVA, ``Contrat GRD-A`` P4), ``synth_contrat`` two segments;
+  ``09300000000001`` has one (GRD-A P4), every other point one GRD-F C5;
+- HC/HP contracts (``09100000000001``, ``09200000000001``, ``09700000000015``) have HC and
+  HP index classes and ``relais.plageHeuresCreuses``; the others one class BASE;
+- ``09400000000001``: load-curve operations 404, ``services_level`` 1 (others 2);
+- ``09500000000001``: every call 403, its services listed ``TERMINE``;
+- gap days are omitted from every operation (no index reading on them either).
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -27,11 +43,14 @@ from types import MappingProxyType
 __all__ = [
     "CUSTOMERS",
     "DEFAULT_CUSTOMER",
+    "GENERATED_PREFIX",
     "POINTS",
     "Address",
     "Contract",
     "Customer",
     "UsagePoint",
+    "generated_customer",
+    "valid_customer_name",
 ]
 
 DEFAULT_CUSTOMER = "default"
@@ -61,6 +80,12 @@ class Contract:
     last_activation_date: str
     last_distribution_tariff_change_date: str
     contract_type: str = "CRAE"
+
+    @property
+    def contract_start(self) -> str:
+        """``last_activation_date`` as 2026 writes it: ``YYYY-MM-DDTHH:MM:SS+HHMM``."""
+        day, sign, offset = self.last_activation_date.partition("+")
+        return f"{day}T00:00:00{sign}{offset.replace(':', '')}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,3 +260,45 @@ CUSTOMERS: Mapping[str, Customer] = MappingProxyType(
 POINTS: Mapping[str, tuple[Customer, UsagePoint]] = MappingProxyType(
     {p.usage_point_id: (c, p) for c in CUSTOMERS.values() for p in c.points}
 )
+
+
+#: First digits of generated customers' points, a range the table never uses.
+GENERATED_PREFIX = "098"
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}", re.ASCII)
+_FIRSTNAMES = ("Camille", "Dominique", "Alex", "Sacha", "Morgane", "Yannick", "Maxime", "Lou")
+_LASTNAMES = ("Martin", "Bernard", "Dubois", "Durand", "Lefebvre", "Mercier", "Blanc", "Roux")
+_CITIES = (
+    ("75011", "75111", "Paris", "48.859000", "2.379000", "45"),
+    ("31000", "31555", "Toulouse", "43.604652", "1.444209", "146"),
+    ("44000", "44109", "Nantes", "47.218371", "-1.553621", "8"),
+    ("67000", "67482", "Strasbourg", "48.573405", "7.752111", "142"),
+)
+
+
+def valid_customer_name(name: str) -> bool:
+    """True for a name a generated customer may take (1-64 of ``A-Z a-z 0-9 _ . @ + -``)."""
+    return _NAME.fullmatch(name) is not None
+
+
+def generated_customer(name: str) -> Customer:
+    """The customer a name outside ``CUSTOMERS`` stands for, deterministic from the name.
+
+    One consumption point with a PT30M load curve and a base contract; its id is
+    ``098`` + 11 digits of a digest of the name (the table uses 091-097), the customer id
+    10 digits of the same digest. Callers check ``valid_customer_name`` first.
+    """
+    digest = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=16).digest(), "big")
+    usage_point_id = f"{GENERATED_PREFIX}{digest % 10**11:011d}"
+    customer_id = f"{(digest >> 40) % 10**10:010d}"
+    pick = digest >> 80
+    postal_code, insee, city, lat, lon, alt = _CITIES[pick % len(_CITIES)]
+    firstname = _FIRSTNAMES[(pick >> 4) % len(_FIRSTNAMES)]
+    lastname = _LASTNAMES[(pick >> 8) % len(_LASTNAMES)]
+    address = Address(f"{1 + (pick >> 12) % 99} rue de la Gare", postal_code, insee, city,
+                      lat, lon, alt)  # fmt: skip
+    point = UsagePoint(usage_point_id, True, False, 30, address, _BASE9,
+                       base_w=150 + (pick >> 20) % 200)  # fmt: skip
+    slug = re.sub(r"[^a-z0-9]+", ".", name.lower()).strip(".") or "client"
+    return Customer(name, customer_id, "M.", firstname, lastname,
+                    f"06{(pick >> 28) % 10**8:08d}", f"{slug}@example.fr", (point,))  # fmt: skip

@@ -8,6 +8,14 @@ Everything derives from the day's load curve, so endpoints agree with one anothe
 - daily max power (VA) is the curve's peak, dated at the START of the peak interval
   (so it always falls on its own day).
 
+Meter indexes (Data Connect 2026 ``index_*``) derive from the same days: the index of a
+tariff class dated day D is the reading at D 00:00 (local), a per-point offset plus the
+class's energy of every day from ``INDEX_ORIGIN`` to D-1, so ``index(D+1) - index(D)`` is
+day D's energy. A day's energy splits into HC/HP by the off-peak hours of the contract
+(interval middles inside ``offpeak_hours`` are HC, rounded, HP gets the rest so that the
+classes add up to the daily energy); base contracts and production have one class BASE.
+Gap days add nothing (the meter recorded nothing).
+
 The random draws of a day are seeded from a hash of (usage point, day, direction) on a
 private ``random.Random``: no global random state, same answer on every call and run.
 Days are cached in an LRU, and a day costs a few microseconds to build.
@@ -19,6 +27,8 @@ import functools
 import hashlib
 import math
 import random
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -28,9 +38,12 @@ from gateway.sandbox.customers import UsagePoint
 
 __all__ = [
     "DEFAULT_INTERVAL_MINUTES",
+    "INDEX_ORIGIN",
     "DayCurve",
     "day_curve",
+    "day_indexes",
     "format_timestamp",
+    "index_classes",
     "interval_ends",
 ]
 
@@ -204,3 +217,85 @@ def day_curve(point: UsagePoint, day: date, direction: Direction) -> DayCurve | 
     peak_index = values.index(peak_w)
     energy = round(sum(values) * minutes / 60)
     return DayCurve(day, minutes, tuple(values), energy, peak_w, peak_index)
+
+
+#: Day from which indexes count energy (older days are beyond every history depth).
+INDEX_ORIGIN = date(2023, 1, 1)
+
+_OFFPEAK_RANGE = re.compile(r"(\d{1,2})[hH](\d{2})\s*-\s*(\d{1,2})[hH](\d{2})", re.ASCII)
+
+
+@functools.lru_cache(maxsize=64)
+def _offpeak_ranges(offpeak_hours: str) -> tuple[tuple[float, float], ...]:
+    """``HC (23h00-7h00)`` -> ((23.0, 7.0),): local hours of each off-peak range."""
+    return tuple(
+        (int(h1) + int(m1) / 60, int(h2) + int(m2) / 60)
+        for h1, m1, h2, m2 in _OFFPEAK_RANGE.findall(offpeak_hours)
+    )
+
+
+def _offpeak(hour: float, ranges: tuple[tuple[float, float], ...]) -> bool:
+    return any(a <= hour < b if a < b else hour >= a or hour < b for a, b in ranges)
+
+
+def index_classes(point: UsagePoint, direction: Direction) -> tuple[str, ...]:
+    """The tariff classes of the point's index in ``direction``: (HC, HP) or (BASE,)."""
+    if direction is Direction.CONSUMPTION and point.contract.offpeak_hours is not None:
+        return ("HC", "HP")
+    return ("BASE",)
+
+
+def _day_split(point: UsagePoint, day: date, direction: Direction) -> tuple[int, ...]:
+    """The day's energy (Wh) per class of ``index_classes`` (zeros on a gap day)."""
+    classes = index_classes(point, direction)
+    curve = day_curve(point, day, direction)
+    if curve is None:
+        return (0,) * len(classes)
+    if len(classes) == 1:
+        return (curve.energy_wh,)
+    ranges = _offpeak_ranges(point.contract.offpeak_hours or "")
+    hours = _mid_hours(day, curve.interval_minutes)
+    offpeak_sum = sum(v for v, h in zip(curve.values, hours, strict=True) if _offpeak(h, ranges))
+    offpeak_wh = round(offpeak_sum * curve.interval_minutes / 60)
+    return (offpeak_wh, curve.energy_wh - offpeak_wh)
+
+
+def _index_offset(point: UsagePoint, direction: Direction) -> int:
+    key = f"{point.usage_point_id}|index|{direction.value}".encode()
+    digest = hashlib.blake2b(key, digest_size=4).digest()
+    return 1_000_000 + int.from_bytes(digest, "big") % 9_000_000
+
+
+def _add(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
+@functools.lru_cache(maxsize=4096)
+def _index_at_month(point: UsagePoint, direction: Direction, first: date) -> tuple[int, ...]:
+    """The indexes at 00:00 of ``first`` (the first day of a month)."""
+    if first <= INDEX_ORIGIN:
+        return (_index_offset(point, direction),) * len(index_classes(point, direction))
+    previous = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    total = _index_at_month(point, direction, previous)
+    day = max(previous, INDEX_ORIGIN)
+    while day < first:
+        total = _add(total, _day_split(point, day, direction))
+        day += timedelta(days=1)
+    return total
+
+
+def day_indexes(
+    point: UsagePoint, direction: Direction, start: date, end: date
+) -> Iterator[tuple[date, tuple[int, ...]]]:
+    """(day, indexes at its 00:00 per class) for the days of ``[start, end[`` with data."""
+    first = date(start.year, start.month, 1)
+    total = _index_at_month(point, direction, first)
+    day = max(first, INDEX_ORIGIN)
+    while day < start:
+        total = _add(total, _day_split(point, day, direction))
+        day += timedelta(days=1)
+    while day < end:
+        if point.has_data(day):
+            yield day, total
+        total = _add(total, _day_split(point, day, direction))
+        day += timedelta(days=1)

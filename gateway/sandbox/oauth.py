@@ -1,4 +1,12 @@
-"""OAuth 2 endpoints: client-credentials token, revoke, and the consent page (authorize)."""
+"""OAuth 2 endpoints: client-credentials token, revoke, and the consent pages (v1 and v2).
+
+v1 (Data Connect v5) sends the browser back with ``code`` and ``usage_point_id`` (every point
+of the customer); v2 (Data Connect 2026) with ``autorisation_id`` and ``state``, one point
+per consent, the points then listed by ``POST /subscribed_services/v1``. Both record the
+consent in the ``ConsentBook`` (dates, lifting a run-time revocation). With
+``SANDBOX_STRICT_SHARES`` a point already shared is refused on the page, which shows
+Enedis' error and never comes back to the application.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +15,29 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 
 from aiohttp import hdrs, web
 from yarl import URL
 
 from gateway.enedis import upstream_errors as errors
-from gateway.enedis.catalogue import subtract_months
+from gateway.enedis.catalogue import CONSENT_V2_PATH, Generation, subtract_months
 from gateway.enedis.rules import EnedisError, paris_today
-from gateway.sandbox.customers import CUSTOMERS, DEFAULT_CUSTOMER
-from gateway.sandbox.guard import error_response
+from gateway.sandbox.consent_page import consent_page, share_error_page
+from gateway.sandbox.customers import DEFAULT_CUSTOMER, Customer, UsagePoint
+from gateway.sandbox.guard import error_response, not_subscribed
 from gateway.sandbox.state import STATE, SandboxState
 
-__all__ = ["MAX_CONSENT_MONTHS", "authorize", "parse_duration", "revoke", "token"]
+__all__ = [
+    "MAX_CONSENT_MONTHS",
+    "authorize",
+    "authorize_v2",
+    "consent_form",
+    "parse_duration",
+    "revoke",
+    "token",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +64,8 @@ def parse_duration(value: str | None) -> tuple[int, int]:
     return total_months, total_days
 
 
-def _check_duration(value: str | None) -> None:
+def _check_duration(value: str | None) -> tuple[int, int]:
+    """The consent's (months, days), else Enedis' authorize errors."""
     months, days = parse_duration(value)
     if months < 0 or days < 0 or months + days == 0:
         raise EnedisError.from_catalogue(errors.AUTHORIZE_MAXIMUM_DURATION)
@@ -55,46 +74,117 @@ def _check_duration(value: str | None) -> None:
     latest = subtract_months(today, -MAX_CONSENT_MONTHS)
     if subtract_months(today, -months) + timedelta(days=days) > latest:
         raise EnedisError.from_catalogue(errors.AUTHORIZE_MAXIMUM_DURATION)
+    return months, days
+
+
+def _wants_page(request: web.Request, params: Mapping[str, str]) -> bool:
+    """A person in a browser without ``sandbox_customer``: show the consent page."""
+    accept = request.headers.get(hdrs.ACCEPT, "")
+    return not params.get("sandbox_customer") and "text/html" in accept
+
+
+def _redirect_target(state: SandboxState, params: Mapping[str, str]) -> URL:
+    try:
+        redirect = URL(params.get("redirect_uri") or state.settings.redirect_uri)
+    except ValueError:
+        redirect = URL()
+    if not redirect.absolute:
+        raise EnedisError(400, "invalid_request", "redirect_uri must be an absolute URL")
+    return redirect
+
+
+def _customer(state: SandboxState, params: Mapping[str, str]) -> Customer:
+    name = params.get("sandbox_customer") or DEFAULT_CUSTOMER
+    customer = state.consents.customer(name)
+    if customer is None:
+        raise EnedisError(
+            400,
+            "invalid_request",
+            "sandbox_customer must be a name of the customers table or 1-64 characters "
+            "among A-Z a-z 0-9 _ . @ + - (a generated customer)",
+        )
+    return customer
+
+
+def _points(customer: Customer, params: Mapping[str, str], v2: bool) -> tuple[UsagePoint, ...]:
+    """v1: every point of the customer; v2: one (``sandbox_usage_point``, else the first)."""
+    if not v2:
+        return customer.points
+    wanted = params.get("sandbox_usage_point")
+    if not wanted:
+        return customer.points[:1]
+    for point in customer.points:
+        if point.usage_point_id == wanted:
+            return (point,)
+    message = f"sandbox_usage_point is not a point of {customer.name}"
+    raise EnedisError(400, "invalid_request", message)
+
+
+async def _consent(request: web.Request, params: Mapping[str, str], v2: bool) -> web.StreamResponse:
+    """Both consent pages (v1 and v2), for GET (query) and for the page's POST (form)."""
+    state = request.app[STATE]
+    state.stats.other_call("authorize_v2" if v2 else "authorize")
+    if (Generation.V2026 if v2 else Generation.V5) not in state.settings.apis:
+        return not_subscribed()
+    try:
+        if params.get("client_id") != state.settings.client_id:
+            raise EnedisError.from_catalogue(errors.AUTHORIZE_INVALID_CLIENT)
+        response_type = params.get("response_type")
+        if not response_type:
+            raise EnedisError.from_catalogue(errors.AUTHORIZE_RESPONSE_TYPE_REQUIRED)
+        if response_type != "code":
+            raise EnedisError.from_catalogue(errors.AUTHORIZE_UNSUPPORTED_RESPONSE_TYPE)
+        months, days = _check_duration(params.get("duration"))
+        redirect = _redirect_target(state, params)
+        if _wants_page(request, params):
+            return consent_page(request.path, params, v2)
+        customer = _customer(state, params)
+        points = _points(customer, params, v2)
+    except EnedisError as e:
+        return error_response(e)
+    echo = {"state": params["state"]} if "state" in params else {}
+    if params.get("sandbox_refuse") in ("1", "true"):
+        refusal = {"error": "access_denied", "error_description": "access_denied"} | echo
+        raise web.HTTPFound(redirect.update_query(refusal))
+    if state.settings.strict_shares and any(state.consents.is_shared(customer, p) for p in points):
+        return share_error_page()
+    autorisation_id = state.consents.give(customer, points, months, days, paris_today())
+    if v2:
+        answer = {"autorisation_id": str(autorisation_id)} | echo
+    else:
+        answer = {"code": secrets.token_urlsafe(18)} | echo
+        answer["usage_point_id"] = ",".join(p.usage_point_id for p in points)
+    raise web.HTTPFound(redirect.update_query(answer))
 
 
 async def authorize(request: web.Request) -> web.StreamResponse:
     """``GET /dataconnect/v1/oauth2/authorize``: the customer consents (or refuses).
 
-    Sandbox-only query parameters: ``sandbox_customer`` (a name of ``customers.CUSTOMERS``),
+    Back to the redirect URI with ``code``, ``state`` and ``usage_point_id`` (every point of
+    the customer). Sandbox-only query parameters: ``sandbox_customer`` (a name of the
+    customers table, or any other name for a generated customer; default ``default``),
     ``sandbox_refuse=1`` (the customer refuses), ``redirect_uri`` (overrides the setting).
+    A browser (``Accept: text/html``) without ``sandbox_customer`` gets the consent page.
     """
-    state = request.app[STATE]
-    state.stats.other_call("authorize")
-    query = request.query
-    try:
-        if query.get("client_id") != state.settings.client_id:
-            raise EnedisError.from_catalogue(errors.AUTHORIZE_INVALID_CLIENT)
-        response_type = query.get("response_type")
-        if not response_type:
-            raise EnedisError.from_catalogue(errors.AUTHORIZE_RESPONSE_TYPE_REQUIRED)
-        if response_type != "code":
-            raise EnedisError.from_catalogue(errors.AUTHORIZE_UNSUPPORTED_RESPONSE_TYPE)
-        _check_duration(query.get("duration"))
-        name = query.get("sandbox_customer") or DEFAULT_CUSTOMER
-        customer = CUSTOMERS.get(name)
-        if customer is None:
-            known = ", ".join(CUSTOMERS)
-            raise EnedisError(400, "invalid_request", f"unknown sandbox_customer {name!r}: {known}")
-        try:
-            redirect = URL(query.get("redirect_uri") or state.settings.redirect_uri)
-        except ValueError:
-            redirect = URL()
-        if not redirect.absolute:
-            raise EnedisError(400, "invalid_request", "redirect_uri must be an absolute URL")
-    except EnedisError as e:
-        return error_response(e)
-    echo = {"state": query["state"]} if "state" in query else {}
-    if query.get("sandbox_refuse") in ("1", "true"):
-        params = {"error": "access_denied", "error_description": "access_denied"} | echo
-    else:
-        params = {"code": secrets.token_urlsafe(18)} | echo
-        params["usage_point_id"] = ",".join(customer.usage_point_ids)
-    raise web.HTTPFound(redirect.update_query(params))
+    return await _consent(request, request.query, v2=False)
+
+
+async def authorize_v2(request: web.Request) -> web.StreamResponse:
+    """``GET /dataconnect/v2/oauth2/authorize``: consent to ONE point, Data Connect 2026.
+
+    Back to the redirect URI with ``autorisation_id`` and ``state`` (no ``code``). Same
+    sandbox parameters as v1, plus ``sandbox_usage_point`` (which of the customer's points;
+    default the first).
+    """
+    return await _consent(request, request.query, v2=True)
+
+
+async def consent_form(request: web.Request) -> web.StreamResponse:
+    """``POST`` of the consent page's form (either version): accept or refuse."""
+    form = await _form(request)
+    if form.pop("decision", "") == "refuse":
+        form["sandbox_refuse"] = "1"
+    return await _consent(request, form, v2=request.path == CONSENT_V2_PATH)
 
 
 def _client_credentials(

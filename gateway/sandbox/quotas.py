@@ -1,19 +1,26 @@
-"""Enedis' application quotas: Q3 (calls per second) and Q4 (calls per hour).
+"""Enedis' application quotas: calls per sliding second and per sliding hour, per API.
 
-Sliding windows over ACCEPTED data calls of all clients; a call answered 429 is not
-counted. Each window keeps at most ``limit`` timestamps, so memory stays bounded.
+v5 has one budget for all its APIs (Q3: 5 per second, Q4: 10 000 per hour, 429 bodies in
+the v5 form); Data Connect 2026 gives each API its own budget (5 per second, 1000 per
+hour, 429 ``{"code": "429", "message": "SLA dépassé"}``). Sliding windows over ACCEPTED
+calls of all clients; a call answered 429 is not counted. Each window keeps at most
+``limit`` timestamps, so memory stays bounded.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.enedis import upstream_errors as errors
+from gateway.enedis import upstream_errors_2026 as errors_2026
+from gateway.enedis.catalogue import Api
 from gateway.enedis.rules import EnedisError
+from gateway.enedis.upstream_errors_2026 import Error2026Answer
 
-__all__ = ["QuotaExceeded", "Quotas", "SlidingWindow", "format_period"]
+__all__ = ["ApiQuotas", "QuotaExceeded", "Quotas", "SlidingWindow", "format_period"]
 
 
 def format_period(seconds: int) -> str:
@@ -52,14 +59,15 @@ class SlidingWindow:
 class QuotaExceeded:
     """A 429 answer: the Enedis error and the ``Retry-After`` seconds."""
 
-    error: EnedisError
+    error: EnedisError | Error2026Answer
     retry_after: int
 
 
 class Quotas:
-    """Q3 and Q4 of the one sandbox application."""
+    """Calls per second and per hour of one budget (v5 answers by default, or 2026's)."""
 
-    def __init__(self, per_second: int, per_hour: int) -> None:
+    def __init__(self, per_second: int, per_hour: int, *, v2026: bool = False) -> None:
+        self._v2026 = v2026
         self._windows = (
             (SlidingWindow(per_second, 1.0), errors.QUOTA_Q3, 1),
             (SlidingWindow(per_hour, 3600.0), errors.QUOTA_Q4, 3600),
@@ -70,6 +78,9 @@ class Quotas:
         for window, entry, period in self._windows:
             wait = window.wait_time(now)
             if wait > 0:
+                if self._v2026:
+                    answer = Error2026Answer(errors_2026.QUOTA)
+                    return QuotaExceeded(answer, max(1, math.ceil(wait)))
                 description = f"Call threshold allowed on {format_period(period)}"
                 error = EnedisError.from_catalogue(entry, description)
                 return QuotaExceeded(error, max(1, math.ceil(wait)))
@@ -81,3 +92,17 @@ class Quotas:
         """Empty both windows."""
         for window, _, _ in self._windows:
             window.clear()
+
+
+class ApiQuotas:
+    """One ``Quotas`` per ``Api``: v5 as a whole, and each 2026 API on its own."""
+
+    def __init__(self, budgets: Mapping[Api, tuple[int, int]]) -> None:
+        self._quotas = {
+            api: Quotas(per_second, per_hour, v2026=api is not Api.V5)
+            for api, (per_second, per_hour) in budgets.items()
+        }
+
+    def acquire(self, api: Api, now: float) -> QuotaExceeded | None:
+        """Count one call to ``api`` at ``now``, or say which of its quotas refuses it."""
+        return self._quotas[api].acquire(now)

@@ -10,6 +10,12 @@
 | SANDBOX_REDIRECT_URI | http://localhost:8080/oauth/callback | consent redirect target |
 | SANDBOX_RATE_PER_SECOND | 5 | quota Q3 (data calls per sliding second) |
 | SANDBOX_RATE_PER_HOUR | 10000 | quota Q4 (data calls per sliding hour) |
+| SANDBOX_RATE_PER_SECOND_2026 | 5 | calls per sliding second, for EACH 2026 API |
+| SANDBOX_RATE_PER_HOUR_2026 | 1000 | calls per sliding hour, for EACH 2026 API |
+| SANDBOX_APIS | 2026,v5 | generations served (`2026`, `v5`); others answer 403 900908 |
+| SANDBOX_UNSUBSCRIBED | (empty) | APIs not subscribed (`comptage_auto`, `v5`...): 403 900908 |
+| SANDBOX_SUBSCRIPTION_DELAY_SECONDS | 1 | after a v2 consent, no service listed that long |
+| SANDBOX_STRICT_SHARES | false | the consent page refuses to share a shared point again |
 | SANDBOX_LATENCY_MS | 0 | added latency of data calls |
 | SANDBOX_LATENCY_JITTER_MS | 0 | extra random latency, uniform in [0, jitter] |
 | SANDBOX_ERROR_RATE | 0 | share (0..1) of data calls answered 500/503 |
@@ -24,6 +30,8 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
+
+from gateway.enedis.catalogue import Api, Generation
 
 __all__ = ["FaultSettings", "SandboxSettings"]
 
@@ -62,6 +70,23 @@ def _env_bool(name: str, raw: str) -> bool:
     if value in _FALSE:
         return False
     raise ValueError(f"{name}: must be a boolean (true/false, 1/0, yes/no, on/off)")
+
+
+def _env_generations(name: str, raw: str) -> frozenset[Generation]:
+    known = {g.value: g for g in Generation}
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if not items or any(item not in known for item in items):
+        raise ValueError(f"{name}: must be a comma list of {', '.join(known)}")
+    return frozenset(known[item] for item in items)
+
+
+def _env_apis(name: str, raw: str) -> frozenset[Api]:
+    known = {a.value: a for a in Api}
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    unknown = [item for item in items if item not in known]
+    if unknown:
+        raise ValueError(f"{name}: unknown API(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    return frozenset(known[item] for item in items)
 
 
 def _env_str(name: str, raw: str) -> str:
@@ -156,6 +181,12 @@ class SandboxSettings:
     redirect_uri: str = "http://localhost:8080/oauth/callback"
     rate_per_second: int = 5
     rate_per_hour: int = 10000
+    rate_per_second_2026: int = 5
+    rate_per_hour_2026: int = 1000
+    apis: frozenset[Generation] = frozenset(Generation)
+    unsubscribed: frozenset[Api] = frozenset()
+    subscription_delay_seconds: float = 1.0
+    strict_shares: bool = False
     faults: FaultSettings = field(default_factory=FaultSettings)
 
     @classmethod
@@ -173,5 +204,25 @@ class SandboxSettings:
             redirect_uri=_read(env, "SANDBOX_REDIRECT_URI", d.redirect_uri, _env_str),
             rate_per_second=_read(env, "SANDBOX_RATE_PER_SECOND", d.rate_per_second, _env_int, 1),
             rate_per_hour=_read(env, "SANDBOX_RATE_PER_HOUR", d.rate_per_hour, _env_int, 1),
+            rate_per_second_2026=_read(
+                env, "SANDBOX_RATE_PER_SECOND_2026", d.rate_per_second_2026, _env_int, 1
+            ),
+            rate_per_hour_2026=_read(
+                env, "SANDBOX_RATE_PER_HOUR_2026", d.rate_per_hour_2026, _env_int, 1
+            ),
+            apis=_read(env, "SANDBOX_APIS", d.apis, _env_generations),
+            unsubscribed=_read(env, "SANDBOX_UNSUBSCRIBED", d.unsubscribed, _env_apis),
+            subscription_delay_seconds=_read(
+                env,
+                "SANDBOX_SUBSCRIPTION_DELAY_SECONDS",
+                d.subscription_delay_seconds,
+                _env_float,
+                0.0,
+            ),
+            strict_shares=_read(env, "SANDBOX_STRICT_SHARES", d.strict_shares, _env_bool),
             faults=FaultSettings.from_env(env),
         )
+
+    def serves(self, api: Api) -> bool:
+        """True when ``api``'s generation is served and the application subscribed to it."""
+        return api.generation in self.apis and api not in self.unsubscribed

@@ -18,7 +18,12 @@ from gateway.sandbox.settings import SandboxSettings
 AiohttpClient = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
 
 #: Quotas high enough that ordinary tests never meet them.
-ROOMY = SandboxSettings(rate_per_second=100_000, rate_per_hour=1_000_000)
+ROOMY = SandboxSettings(
+    rate_per_second=100_000,
+    rate_per_hour=1_000_000,
+    rate_per_second_2026=100_000,
+    rate_per_hour_2026=1_000_000,
+)
 
 
 class ManualClock:
@@ -49,6 +54,11 @@ class Sandbox:
     async def get(self, path: str, **params: str) -> tuple[int, Any]:
         """GET a data endpoint with the token; (status, JSON body)."""
         resp = await self.client.get(path, params=params, headers=self.auth)
+        return resp.status, await resp.json()
+
+    async def post(self, path: str, body: Any) -> tuple[int, Any]:
+        """POST a JSON body with the token; (status, JSON body)."""
+        resp = await self.client.post(path, json=body, headers=self.auth)
         return resp.status, await resp.json()
 
     async def stats(self) -> dict[str, Any]:

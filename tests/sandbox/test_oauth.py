@@ -215,10 +215,10 @@ async def test_authorize_relative_redirect_uri(sandbox: Sandbox) -> None:
     assert resp.status == 400
 
 
-async def test_authorize_unknown_customer(sandbox: Sandbox) -> None:
-    resp = await _authorize(sandbox, **_consent_params(sandbox_customer="nobody"))
+async def test_authorize_bad_customer_name(sandbox: Sandbox) -> None:
+    resp = await _authorize(sandbox, **_consent_params(sandbox_customer="no body!"))
     assert resp.status == 400
     body = await resp.json()
     assert body["error"] == "invalid_request"
-    assert "nobody" in body["error_description"]
+    assert "sandbox_customer" in body["error_description"]
     assert (await sandbox.stats())["calls"]["authorize"] == 1

@@ -7,6 +7,7 @@ import socket
 import aiohttp
 import pytest
 
+from gateway.enedis.catalogue import Api, Generation
 from gateway.sandbox.app import run
 from gateway.sandbox.settings import FaultSettings, SandboxSettings
 
@@ -45,9 +46,34 @@ def test_from_env() -> None:
     assert s.faults == FaultSettings(20, 5, 0.1, 0.05, 2.5, True)
 
 
+def test_2026_settings() -> None:
+    s = SandboxSettings.from_env({})
+    assert s.apis == frozenset(Generation) and s.unsubscribed == frozenset()
+    assert (s.rate_per_second_2026, s.rate_per_hour_2026) == (5, 1000)
+    assert (s.subscription_delay_seconds, s.strict_shares) == (1.0, False)
+    s = SandboxSettings.from_env(
+        {
+            "SANDBOX_APIS": "2026",
+            "SANDBOX_UNSUBSCRIBED": "comptage_auto, v5",
+            "SANDBOX_RATE_PER_SECOND_2026": "3",
+            "SANDBOX_RATE_PER_HOUR_2026": "50",
+            "SANDBOX_SUBSCRIPTION_DELAY_SECONDS": "0",
+            "SANDBOX_STRICT_SHARES": "yes",
+        }
+    )
+    assert s.apis == frozenset({Generation.V2026})
+    assert s.unsubscribed == frozenset({Api.COMPTAGE, Api.V5})
+    assert (s.rate_per_second_2026, s.rate_per_hour_2026) == (3, 50)
+    assert (s.subscription_delay_seconds, s.strict_shares) == (0.0, True)
+    assert not s.serves(Api.COMPTAGE) and s.serves(Api.MESURE)
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
+        ("SANDBOX_APIS", "v4", "SANDBOX_APIS: must be a comma list of v5, 2026"),
+        ("SANDBOX_APIS", "", "SANDBOX_APIS: must be a comma list of v5, 2026"),
+        ("SANDBOX_UNSUBSCRIBED", "nope", "SANDBOX_UNSUBSCRIBED: unknown API"),
         ("SANDBOX_PORT", "x", "SANDBOX_PORT: must be an integer between 1 and 65535"),
         ("SANDBOX_PORT", "70000", "SANDBOX_PORT: must be an integer between 1 and 65535"),
         ("SANDBOX_PORT", "0", "SANDBOX_PORT: must be an integer between 1 and 65535"),
