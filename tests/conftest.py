@@ -25,7 +25,6 @@ SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 TEST_SECRET_KEY = "test-server-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-
 @dataclass
 class Services:
     postgres: EmbeddedPostgres

@@ -55,7 +55,7 @@ class Entry:
     readings: list[Point] | None  # None: Enedis had no data that day
     meta: dict[str, Any]  # SeriesMeta.dump() of the day's series
     fresh_until: float
-    body: dict[str, Any] | None = None  # a contract-data section: the whole answer
+    body: Any = None  # a contract-data section: the whole answer (an object or a list)
 
     @property
     def fresh(self) -> bool:
@@ -78,7 +78,7 @@ class Entry:
             readings, meta, body = raw.get("r"), raw.get("m") or {}, raw.get("b")
             if not (readings is None or isinstance(readings, list)) or not isinstance(meta, dict):
                 return None
-            return cls(readings, meta, float(raw["f"]), body if isinstance(body, dict) else None)
+            return cls(readings, meta, float(raw["f"]), body)
         except (KeyError, TypeError, ValueError):
             return None
 

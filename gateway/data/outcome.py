@@ -48,11 +48,9 @@ def series_of(
     return meta, points
 
 
-def sections_of(
-    request: DataRequest, entries: Mapping[date | str, Entry]
-) -> dict[str, dict[str, Any]]:
+def sections_of(request: DataRequest, entries: Mapping[date | str, Entry]) -> dict[str, Any]:
     """The contract-data sections of a request, each present (else 404 "no data")."""
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, Any] = {}
     for name in request.sections:
         entry = entries.get(name)
         if entry is None or entry.body is None:

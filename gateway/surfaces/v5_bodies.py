@@ -17,9 +17,10 @@ Customer data under a 2026 upstream, from the usage point's contract-data sectio
 | identity.natural_person | ``situation_contrat[].person`` |
 | contact.email, phone | ``situation_contrat[].contact_data`` |
 
-Not given by 2026, so left out rather than invented: ``customer_id``,
-``usage_point_status``, ``meter_type``, ``contract_status``,
-``last_distribution_tariff_change_date``, ``geo_points``, ``country``.
+Not given by 2026, so left out rather than invented: ``usage_point_status``,
+``meter_type``, ``contract_status``, ``last_distribution_tariff_change_date``,
+``geo_points``, ``country``. ``customer_id``, which v5 clients (and the earlier gateway's
+schemas) require, is marked unknown: ``""``.
 Under a v5 upstream the v5 answer is the section and is answered as it came.
 """
 
@@ -36,6 +37,8 @@ from gateway.data.request import DataRequest
 from gateway.enedis.catalogue import DataKind, Endpoint
 
 DIALECT = "v5"
+#: A field v5 requires that Data Connect 2026 no longer gives.
+UNKNOWN = ""
 
 
 def reading_type(endpoint: Endpoint, unit: str) -> dict[str, str]:
@@ -97,6 +100,16 @@ def _withdrawal(situation: Any) -> dict[str, Any]:
     return contracts[0] if contracts else {}
 
 
+def v5_date(value: Any) -> str | None:
+    """A 2026 date-time ``2016-03-21T00:00:00+0100`` as v5 wrote dates: ``2016-03-21+01:00``."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    offset = value[19:] if len(value) >= 24 else ""
+    if len(offset) == 5 and offset[0] in "+-":
+        return f"{value[:10]}{offset[:3]}:{offset[3:]}"
+    return value[:10]
+
+
 def _put(target: dict[str, Any], key: str, value: Any) -> None:
     if value not in (None, "", {}, []):
         target[key] = value
@@ -113,15 +126,14 @@ def _contracts(prm: str, sections: Mapping[str, Any]) -> dict[str, Any]:
     power = contract.get("subscribed_power")
     if isinstance(power, dict) and power.get("value") is not None:
         body["subscribed_power"] = f"{power['value']} {power.get('unit', 'kVA')}"
-    activation = synthesis.get("consumption_last_activation_date")
-    _put(body, "last_activation_date", activation[:10] if isinstance(activation, str) else None)
+    _put(body, "last_activation_date", v5_date(synthesis.get("consumption_last_activation_date")))
     _put(body, "distribution_tariff", contract.get("distribution_tariff"))
     relays = metering.get("relais") if isinstance(metering, dict) else None
     if isinstance(relays, dict):
         _put(body, "offpeak_hours", relays.get("plageHeuresCreuses"))
     _put(body, "contract_type", contract.get("contract_type"))
     item = {"usage_point": {"usage_point_id": prm}, "contracts": body}
-    return {"customer": {"usage_points": [item]}}
+    return {"customer": {"customer_id": UNKNOWN, "usage_points": [item]}}
 
 
 def _addresses(prm: str, sections: Mapping[str, Any]) -> dict[str, Any]:
@@ -137,14 +149,15 @@ def _addresses(prm: str, sections: Mapping[str, Any]) -> dict[str, Any]:
     _put(body, "insee_code", address.get("insee_code"))
     _put(body, "city", city)
     usage_point = {"usage_point_id": prm, "usage_point_addresses": body}
-    return {"customer": {"usage_points": [{"usage_point": usage_point}]}}
+    return {"customer": {"customer_id": UNKNOWN, "usage_points": [{"usage_point": usage_point}]}}
 
 
 def render_customer(request: DataRequest, entries: Mapping[date | str, Entry]) -> dict[str, Any]:
     sections = sections_of(request, entries)
     name = request.endpoint.name
     if name in sections:  # a v5 upstream: the v5 answer itself
-        return sections[name]
+        answer: dict[str, Any] = sections[name]
+        return answer
     prm = request.usage_point_id
     if name == "contracts":
         return _contracts(prm, sections)
@@ -155,11 +168,11 @@ def render_customer(request: DataRequest, entries: Mapping[date | str, Entry]) -
         person = contract.get("person")
         if not isinstance(person, dict):
             raise no_data()
-        return {"identity": {"natural_person": person}}
+        return {"customer_id": UNKNOWN, "identity": {"natural_person": person}}
     contact = contract.get("contact_data")
     if not isinstance(contact, dict):
         raise no_data()
     body: dict[str, Any] = {}
     _put(body, "phone", contact.get("phone"))
     _put(body, "email", contact.get("email"))
-    return {"contact": body}
+    return {"customer_id": UNKNOWN, "contact": body}

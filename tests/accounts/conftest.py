@@ -13,10 +13,10 @@ from gateway.accounts import crypto
 from gateway.config import Settings
 from gateway.data.request import CacheMode, DataRequest
 from gateway.enedis.catalogue import BY_NAME
-from gateway.surfaces.v5_bodies import DIALECT, render
 from gateway.errors import GatewayError
 from gateway.request_keys import PRINCIPAL
 from gateway.routing import Auth, RouteSpec, Surface
+from gateway.surfaces.v5_bodies import DIALECT, render
 
 FAST_COST = crypto.PasswordCost(time_cost=1, memory_cost=256, parallelism=1)
 

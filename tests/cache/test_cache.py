@@ -24,6 +24,7 @@ from tests.support.sandbox import (
     query,
     recent_range,
 )
+from tests.support.upstream import upstream_calls
 
 CURVE = BY_NAME["consumption_load_curve"]
 DAILY = BY_NAME["daily_consumption"]
@@ -36,7 +37,9 @@ async def test_overlapping_range_fetches_only_missing_days(
     day1 = recent_range(30)[0]
     first = query(CONSUMPTION_AND_PRODUCTION, CURVE, day1, day1 + timedelta(days=20))
     assert (await gateway.get(CURVE.path, params=first, headers=account.bearer)).status == 200
-    assert clean_services.sandbox_stats()["calls"]["consumption_load_curve"] == 3  # 7 + 7 + 6 days
+    assert (
+        upstream_calls(clean_services.sandbox_stats(), "consumption_load_curve") == 3
+    )  # 7 + 7 + 6 days
     second = query(
         CONSUMPTION_AND_PRODUCTION, CURVE, day1 + timedelta(days=9), day1 + timedelta(days=30)
     )
@@ -44,7 +47,7 @@ async def test_overlapping_range_fetches_only_missing_days(
     assert answer.status == 200
     assert answer.headers["X-Cache-Status"] == "PARTIAL"
     # days 21..30 only: 10 days = 7 + 3, two more calls
-    assert clean_services.sandbox_stats()["calls"]["consumption_load_curve"] == 5
+    assert upstream_calls(clean_services.sandbox_stats(), "consumption_load_curve") == 5
     body = await answer.json()
     expected: list[Any] = []
     for start, end in (
@@ -215,7 +218,7 @@ async def test_cache_control_no_store_and_no_cache(gateway: Any, clean_services:
         DAILY.path, params=params, headers={**account.bearer, "Cache-Control": "no-cache"}
     )
     assert refresh.headers["X-Cache-Status"] == "MISS"
-    assert clean_services.sandbox_stats()["calls"]["daily_consumption"] == 3
+    assert upstream_calls(clean_services.sandbox_stats(), "daily_consumption") == 3
 
 
 async def test_stale_entries_served_during_an_outage(
@@ -313,7 +316,7 @@ async def test_no_data_answers_are_cached_briefly(gateway: Any, clean_services: 
     assert (await first.json())["error"] == "no_data_found"
     again = await gateway.get(DAILY.path, params=gap, headers=account.bearer)
     assert again.status == 404
-    assert clean_services.sandbox_stats()["calls"]["daily_consumption"] == 1
+    assert upstream_calls(clean_services.sandbox_stats(), "daily_consumption") == 1
     around = query(point, DAILY, month.replace(day=8), month.replace(day=15))
     answer = await gateway.get(DAILY.path, params=around, headers=account.bearer)
     assert answer.status == 200

@@ -14,7 +14,7 @@ from gateway.enedis.catalogue import BY_NAME
 from tests.conftest import Services
 from tests.support.journey import ready_account
 from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, query, recent_range
-from tests.support.upstream import measurement_limiter_key
+from tests.support.upstream import measurement_limiter_key, upstream_calls
 
 DAILY = BY_NAME["daily_consumption"]
 
@@ -53,7 +53,7 @@ async def test_a_burst_of_503_is_retried_and_succeeds(
     clean_services.sandbox_call("POST", "/__sandbox/faults", {"error_rate": 0.0})
     answer = await request
     assert answer.status == 200, await answer.text()
-    assert clean_services.sandbox_stats()["calls"]["daily_consumption"] >= 3
+    assert upstream_calls(clean_services.sandbox_stats(), "daily_consumption") >= 3
 
 
 async def test_an_outage_opens_the_breaker_and_recovery_closes_it(
@@ -131,7 +131,9 @@ async def test_valkey_stopped_then_restarted(gateway: Any, clean_services: Servi
 
     client = aioredis.Redis.from_url(clean_services.valkey.url)
     try:
-        assert await client.exists(measurement_limiter_key() + ":s") == 1  # the shared limiter is used again
+        assert (
+            await client.exists(measurement_limiter_key() + ":s") == 1
+        )  # the shared limiter is used again
     finally:
         await client.aclose()
 

@@ -15,6 +15,7 @@ from tests.conftest import Services
 from tests.support.journey import ready_account
 from tests.support.processes import gateway_process
 from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, query, recent_range
+from tests.support.upstream import upstream_calls
 
 pytestmark = pytest.mark.slow
 ENDPOINT = BY_NAME["daily_consumption"]
@@ -31,7 +32,7 @@ def distinct_requests(accounts: int, per_account: int) -> list[tuple[int, dict[s
 
 
 def assert_within_budget(stats: dict[str, Any], expected_calls: int) -> None:
-    assert stats["calls"]["daily_consumption"] == expected_calls
+    assert upstream_calls(stats, "daily_consumption") == expected_calls
     assert stats["max_calls_per_second"] <= 5
     assert stats["rate_limited"] == 0
 
@@ -102,7 +103,7 @@ async def test_a_backfill_does_not_starve_another_account(
     )
 
     async def calls_started() -> int:
-        return int(clean_services.sandbox_stats()["calls"]["consumption_load_curve"])
+        return upstream_calls(clean_services.sandbox_stats(), "consumption_load_curve")
 
     deadline = asyncio.get_running_loop().time() + 30
     while await calls_started() < 3:
