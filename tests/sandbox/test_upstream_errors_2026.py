@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 
 from gateway.enedis import upstream_errors_2026 as errors
-from gateway.enedis.schemas2026 import load
+from gateway.enedis.schemas2026 import NAMES, load
 
 
 def test_bodies_follow_the_error_schema_and_are_found() -> None:
@@ -22,3 +22,8 @@ def test_bodies_follow_the_error_schema_and_are_found() -> None:
     assert errors.find(500, {"code": "other"}) is None
     assert errors.find(500, ["not", "an", "object"]) is None
     assert errors.SUBSCRIPTION_REQUIRED.body()["code"] == "900908"
+
+
+def test_every_schema_is_valid_json_schema() -> None:
+    for name in NAMES:
+        jsonschema.Draft202012Validator.check_schema(load(name))
