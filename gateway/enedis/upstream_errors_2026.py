@@ -26,6 +26,7 @@ from gateway.enedis.catalogue import Api
 __all__ = [
     "BAD_PERIOD",
     "BEFORE_ACTIVATION",
+    "CATALOGUE",
     "CONTRACT_FORBIDDEN",
     "CONTRACT_NOT_FOUND",
     "END_IN_FUTURE",
@@ -41,6 +42,7 @@ __all__ = [
     "TECHNICAL",
     "Error2026",
     "Error2026Answer",
+    "find",
 ]
 
 
@@ -148,3 +150,41 @@ CONTRACT_NOT_FOUND: Mapping[Api, Error2026] = MappingProxyType(
         Api.ALIMENTATION: _E(404, "404", "Situation alimentation ou PRM non existant"),
     }
 )
+
+#: Every entry above, for lookups.
+CATALOGUE: tuple[Error2026, ...] = (
+    TECHNICAL,
+    SERVICE_UNAVAILABLE,
+    GATEWAY_TIMEOUT,
+    NOT_HOLDER,
+    NO_MEASURE,
+    QUOTA,
+    BAD_PERIOD,
+    END_IN_FUTURE,
+    HISTORY,
+    RANGE_TOO_LONG,
+    BEFORE_ACTIVATION,
+    INVALID_CREDENTIALS,
+    SUBSCRIPTION_REQUIRED,
+    CONTRACT_FORBIDDEN,
+    *CONTRACT_NOT_FOUND.values(),
+)
+
+
+def find(status: int, body: object) -> Error2026 | None:
+    """The catalogue entry an answer (status and decoded JSON body) is, if any.
+
+    Matches on status, code and message (either form: ``code``/``message`` or, for the
+    errors kept from v5, ``error``/``error_description``).
+    """
+    if not isinstance(body, dict):
+        return None
+    for entry in CATALOGUE:
+        keys = ("error", "error_description") if entry.legacy else ("code", "message")
+        if (
+            entry.status == status
+            and body.get(keys[0]) == entry.code
+            and body.get(keys[1]) == entry.message
+        ):
+            return entry
+    return None

@@ -61,8 +61,26 @@ async def get_stats(request: web.Request) -> web.Response:
 
 
 async def post_reset(request: web.Request) -> web.Response:
-    """``POST /__sandbox/reset``: zero stats and quota windows, restore the start faults."""
+    """``POST /__sandbox/reset``: zero stats and quota windows, restore the start faults.
+
+    Consents are kept, unless the body is ``{"consents": true}``: then every share,
+    run-time revocation and generated customer is forgotten too.
+    """
     state = request.app[STATE]
+    body = None
+    if request.can_read_body:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _bad_request("body must be a JSON object")
+    if body is not None and (
+        not isinstance(body, dict)
+        or set(body) - {"consents"}
+        or not isinstance(body.get("consents", False), bool)
+    ):
+        return _bad_request('body must be {"consents": true|false}')
+    if body and body.get("consents"):
+        state.forget_consents()
     state.reset()
     return web.json_response(
         {"reset": True, "faults": state.faults.as_dict(), "stats": state.stats.as_dict()}

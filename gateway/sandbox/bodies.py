@@ -85,7 +85,7 @@ def _usage_point(point: UsagePoint) -> dict[str, Any]:
 def _contracts(point: UsagePoint) -> dict[str, Any]:
     c = point.contract
     body: dict[str, Any] = {
-        "segment": "C5",
+        "segment": point.segments[0],
         "subscribed_power": f"{c.subscribed_kva} kVA",
         "last_activation_date": c.last_activation_date,
         "distribution_tariff": c.distribution_tariff,

@@ -90,9 +90,9 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
 
 def consent_page(path: str, params: Mapping[str, str], v2: bool) -> web.Response:
     """The page listing the sandbox customers, with accept/refuse forms."""
-    what = "un point de livraison" if v2 else "vos points de livraison"
+    what = "d'un de vos points de livraison" if v2 else "de vos points de livraison"
     intro = (
-        f"<p>Une application demande l'accès aux données de {what}. "
+        f"<p>Une application demande l'accès aux données {what}. "
         "Choisissez le client du bac à sable qui donne (ou refuse) son accord.</p>"
         '<p class="en" lang="en">An application asks for access to your meter data. Pick the '
         "sandbox customer who accepts (or refuses).</p>"

@@ -32,7 +32,10 @@ from gateway.sandbox.customers import (
     valid_customer_name,
 )
 
-__all__ = ["ConsentBook", "Share"]
+__all__ = ["MAX_GENERATED_CUSTOMERS", "ConsentBook", "Share"]
+
+#: Generated customers one sandbox remembers (memory stays bounded); further names refused.
+MAX_GENERATED_CUSTOMERS = 10_000
 
 
 @dataclass
@@ -70,13 +73,19 @@ class ConsentBook:
         return 100_000_000 + int.from_bytes(digest, "big") % 900_000_000
 
     def customer(self, name: str) -> Customer | None:
-        """The table's customer ``name``, else the generated one (None for a bad name)."""
+        """The table's customer ``name``, else the generated one (None for a bad name).
+
+        None too once ``MAX_GENERATED_CUSTOMERS`` other names were generated.
+        """
         found = CUSTOMERS.get(name)
         if found is not None:
             return found
         if not valid_customer_name(name):
             return None
         customer = generated_customer(name)
+        known = all(p.usage_point_id in self._generated for p in customer.points)
+        if not known and len(self._generated) >= MAX_GENERATED_CUSTOMERS:
+            return None
         for point in customer.points:
             self._generated.setdefault(point.usage_point_id, (customer, point))
         return customer

@@ -49,12 +49,11 @@ from gateway.sandbox.state import STATE
 __all__ = ["contract_body", "contract_handler", "prm_in_query_handler"]
 
 _POINT_ID = re.compile(r"[0-9]{14}", re.ASCII)
+_CONTRACT_TYPES = {"C5": "Contrat GRD-F", "P4": "Contrat GRD-A"}
 
 
 def _segments(point: UsagePoint) -> list[dict[str, str]]:
-    return ([{"segment": "C5"}] if point.consumption else []) + (
-        [{"segment": "P4"}] if point.production else []
-    )
+    return [{"segment": segment} for segment in point.segments]
 
 
 def _situation(customer: Customer, point: UsagePoint) -> list[dict[str, Any]]:
@@ -75,16 +74,12 @@ def _situation(customer: Customer, point: UsagePoint) -> list[dict[str, Any]]:
         },
     }
     contracts: list[dict[str, Any]] = []
-    if point.consumption:
-        power = {"unit": "kVA", "value": str(point.contract.subscribed_kva)}
-        withdrawal: dict[str, Any] = {"contract_type": "Contrat GRD-F", "segment": "C5"}
-        withdrawal |= {
-            "subscribed_power": power,
-            "distribution_tariff": point.contract.distribution_tariff,
-        }
-        contracts.append(withdrawal | common)
-    if point.production:
-        contracts.append({"contract_type": "Contrat GRD-A", "segment": "P4"} | common)
+    for segment in point.segments:
+        entry: dict[str, Any] = {"contract_type": _CONTRACT_TYPES[segment], "segment": segment}
+        if segment == "C5":  # withdrawal: subscribed power and tariff
+            entry["subscribed_power"] = {"unit": "kVA", "value": str(point.contract.subscribed_kva)}
+            entry["distribution_tariff"] = point.contract.distribution_tariff
+        contracts.append(entry | common)
     return contracts
 
 

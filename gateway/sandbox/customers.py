@@ -111,6 +111,11 @@ class UsagePoint:
     installed_on: date = date(2015, 1, 1)
 
     @property
+    def segments(self) -> tuple[str, ...]:
+        """Enedis segments: C5 for withdrawal (consumption), P4 for small injection."""
+        return ("C5",) * self.consumption + ("P4",) * self.production
+
+    @property
     def has_load_curve(self) -> bool:
         """True when load-curve recording is activated on the meter."""
         return self.interval_minutes is not None

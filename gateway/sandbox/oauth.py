@@ -25,6 +25,7 @@ from gateway.enedis import upstream_errors as errors
 from gateway.enedis.catalogue import CONSENT_V2_PATH, Generation, subtract_months
 from gateway.enedis.rules import EnedisError, paris_today
 from gateway.sandbox.consent_page import consent_page, share_error_page
+from gateway.sandbox.consents import MAX_GENERATED_CUSTOMERS
 from gateway.sandbox.customers import DEFAULT_CUSTOMER, Customer, UsagePoint
 from gateway.sandbox.guard import error_response, not_subscribed
 from gateway.sandbox.state import STATE, SandboxState
@@ -101,7 +102,8 @@ def _customer(state: SandboxState, params: Mapping[str, str]) -> Customer:
             400,
             "invalid_request",
             "sandbox_customer must be a name of the customers table or 1-64 characters "
-            "among A-Z a-z 0-9 _ . @ + - (a generated customer)",
+            "among A-Z a-z 0-9 _ . @ + - (a generated customer; at most "
+            f"{MAX_GENERATED_CUSTOMERS} of them per sandbox)",
         )
     return customer
 

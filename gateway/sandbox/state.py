@@ -37,13 +37,17 @@ class SandboxState:
     def __post_init__(self) -> None:
         self.tokens = TokenStore(self.clock)
         self.rng = random.Random()
+        self.forget_consents()
+        self.reset()
+
+    def forget_consents(self) -> None:
+        """Back to the table's consents: no share, no run-time revocation, no generated name."""
         settings = self.settings
         self.consents = ConsentBook(
             f"{settings.client_id}:{settings.client_secret}".encode(),
             self.clock,
             settings.subscription_delay_seconds,
         )
-        self.reset()
 
     def reset(self) -> None:
         """Zero stats and quota windows, restore the start faults (tokens are kept)."""

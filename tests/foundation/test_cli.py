@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -113,6 +115,7 @@ def test_dev_stack_comes_up_and_leaves_nothing_behind(tmp_path: Path) -> None:
         "GATEWAY_DATA_DIR": str(tmp_path / "data"),
         "GATEWAY_PORT": str(gateway_port),
         "SANDBOX_PORT": str(sandbox_port),
+        "SANDBOX_APIS": "2026",  # passed through to the sandbox: v1 consent page retired
     }
     log = open(tmp_path / "dev.log", "w")  # noqa: SIM115 - closed in finally
     process = subprocess.Popen(
@@ -137,6 +140,12 @@ def test_dev_stack_comes_up_and_leaves_nothing_behind(tmp_path: Path) -> None:
         assert dev_env["DATABASE_URL"].startswith("postgresql://")
         assert dev_env["ENEDIS_BASE_URL"] == f"http://localhost:{sandbox_port}"
         assert "Quick start" in (tmp_path / "dev.log").read_text()
+        with pytest.raises(urllib.error.HTTPError) as retired:
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{sandbox_port}/dataconnect/v1/oauth2/authorize", timeout=5
+            )
+        assert retired.value.code == 403
+        assert json.loads(retired.value.read())["code"] == "900908"
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
         wait_until(

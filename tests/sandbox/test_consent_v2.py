@@ -170,3 +170,23 @@ async def test_html_page_lists_customers_and_accepts(sandbox: Sandbox) -> None:
         fields["decision"] = "refuse"
         refused = await sandbox.client.post(form.group(1), data=fields, allow_redirects=False)
         assert "error=access_denied" in refused.headers["Location"]
+
+
+async def test_reset_may_forget_consents(sandbox: Sandbox) -> None:
+    query = await _consent(sandbox, sandbox_customer="gaps")
+    await sandbox.client.post("/__sandbox/revoke", json={"usage_point_id": "09600000000001"})
+    assert (await sandbox.client.post("/__sandbox/reset")).status == 200
+    sandbox.clock.advance(5)
+    _, body = await _services(sandbox, query["autorisation_id"])
+    assert {s["etatCode"] for s in body["serviceSouscrit"]} == {"TERMINE"}  # kept
+    bad = await sandbox.client.post("/__sandbox/reset", json={"consents": "yes"})
+    assert bad.status == 400
+    assert (await sandbox.client.post("/__sandbox/reset", json={"consents": True})).status == 200
+    assert await _services(sandbox, query["autorisation_id"]) == (
+        200,
+        {"nbTotalServices": 0, "serviceSouscrit": None},
+    )
+    contracts = await sandbox.get(
+        "/customers_upc/v5/usage_points/contracts", usage_point_id="09600000000001"
+    )
+    assert contracts[0] == 200  # the revocation is forgotten too
