@@ -100,23 +100,38 @@ def test_migrate_is_safe_to_run_again(services: Services) -> None:
         assert "0 applied" in result.stdout
 
 
+def _modes(paths: list[Path]) -> dict[Path, int]:
+    return {path: path.stat().st_mode for path in paths}
+
+
 @pytest.mark.slow
-def test_dev_stack_comes_up_and_leaves_nothing_behind(tmp_path: Path) -> None:
+def test_dev_stack_comes_up_in_a_private_checkout_and_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    """`gateway dev` from a checkout only its owner can enter (as `mktemp -d` makes, as
+    /root is), with the default data folder: PostgreSQL and Valkey start (as root too:
+    PostgreSQL's user cannot enter the checkout), no folder's mode is changed, and no
+    process is left behind."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    checkout = private / "gw"
+    checkout.mkdir(mode=0o700)
+    watched = [checkout, private, *private.parents]
+    modes_before = _modes(watched)
     gateway_port, sandbox_port = free_port(), free_port()
     clean = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("ENEDIS_", "GATEWAY_", "DATABASE_", "REDIS_"))
     }
-    env = {
-        **clean,
-        "GATEWAY_DATA_DIR": str(tmp_path / "data"),
-        "GATEWAY_PORT": str(gateway_port),
-        "SANDBOX_PORT": str(sandbox_port),
-    }
+    env = {**clean, "GATEWAY_PORT": str(gateway_port), "SANDBOX_PORT": str(sandbox_port)}
     log = open(tmp_path / "dev.log", "w")  # noqa: SIM115 - closed in finally
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "dev"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "gateway", "dev"],
+        env=env,
+        cwd=checkout,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
 
@@ -133,7 +148,7 @@ def test_dev_stack_comes_up_and_leaves_nothing_behind(tmp_path: Path) -> None:
         wait_until(ready, timeout=60)
         children = psutil.Process(process.pid).children(recursive=True)
         assert len(children) >= 2  # postgres and valkey at least
-        dev_env = read_env_file(tmp_path / "data" / "dev.env")
+        dev_env = read_env_file(checkout / ".gateway" / "dev.env")
         assert dev_env["DATABASE_URL"].startswith("postgresql://")
         assert dev_env["ENEDIS_BASE_URL"] == f"http://localhost:{sandbox_port}"
         assert "Quick start" in (tmp_path / "dev.log").read_text()
@@ -148,6 +163,7 @@ def test_dev_stack_comes_up_and_leaves_nothing_behind(tmp_path: Path) -> None:
             ),
             timeout=20,
         )
+        assert _modes(watched) == modes_before
     finally:
         if process.poll() is None:
             process.kill()
