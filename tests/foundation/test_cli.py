@@ -181,3 +181,18 @@ def test_a_busy_port_is_one_clear_line(services: Services) -> None:
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate"])
+def test_an_unreachable_database_is_one_line_naming_the_setting(
+    services: Services, command: str
+) -> None:
+    closed = free_port()
+    url = f"postgresql://gateway:hunter2-secret@127.0.0.1:{closed}/gateway"
+    result = run_gateway(command, env=services.env(DATABASE_URL=url))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("gateway: configuration error: DATABASE_URL:")
+    assert f"127.0.0.1:{closed}" in lines[0]
+    assert "hunter2" not in result.stderr
