@@ -87,6 +87,9 @@ def test_env_example_lists_every_setting() -> None:
     text = env_example()
     committed = (Path(__file__).parents[2] / ".env.example").read_text()
     assert text == committed, "regenerate with `make env-example`"
+    # a copied .env pins only the required settings: in the image, GATEWAY_HOST stays 0.0.0.0
+    copied = read_env_file(Path(__file__).parents[2] / ".env.example")
+    assert set(copied) == {s.env for s in SETTINGS if s.required}
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     for setting in SETTINGS:
         assert f"{setting.env}=" in text
