@@ -45,6 +45,7 @@ _PR_SET_PDEATHSIG = 1
 _SHARED_DIR_NAME = "enedis-gateway-embedded"
 _PGDATA_ID_FILE = "pgdata.id"
 _OWNER_FILE = "owner"
+_ORPHAN_MIN_AGE = 60.0  # seconds: a cluster folder younger than this is never removed
 
 
 def _import_wheel(module: str, package: str, setting: str) -> ModuleType:
@@ -410,6 +411,9 @@ def _remove_orphan_clusters(shared: Path, keep: str) -> None:
         ident = home.name.removeprefix("pgdata-")
         if ident == keep:
             continue
+        with contextlib.suppress(OSError):
+            if time.time() - home.stat().st_mtime < _ORPHAN_MIN_AGE:
+                continue  # another start may be making it right now
         with contextlib.suppress(OSError, ValueError):
             owner = Path((home / _OWNER_FILE).read_text().strip())
             if (owner / _PGDATA_ID_FILE).read_text().strip() == ident:
