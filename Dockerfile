@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1.7
 # The gateway image: `docker build -t enedis-gateway .` (or `make docker-build`).
 #   docker run --env-file .env -p 8080:8080 enedis-gateway            # serve
 #   docker run --env-file .env enedis-gateway migrate                 # apply migrations
@@ -17,10 +16,12 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /app
 # Dependencies first, from uv.lock only: this layer is rebuilt only when the lock changes.
+# --no-default-groups: no dev tools and no `embedded` group (the PostgreSQL and Valkey
+# servers of `gateway dev` and the tests, 58 MB): the image only serves and migrates.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    --mount=type=bind,source=uv.lock,target=uv.lock \
-    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
-    uv sync --frozen --no-dev --no-install-project
+    --mount=type=bind,source=uv.lock,target=/app/uv.lock \
+    --mount=type=bind,source=pyproject.toml,target=/app/pyproject.toml \
+    uv sync --frozen --no-default-groups --no-install-project
 # Then the project itself. It stays an (editable) source tree under /app: the package
 # finds migrations/ next to itself (gateway/db.py), so /app is copied whole below.
 COPY pyproject.toml uv.lock README.md ./
@@ -28,7 +29,7 @@ COPY gateway ./gateway
 COPY migrations ./migrations
 COPY openapi ./openapi
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev \
+    uv sync --frozen --no-default-groups \
     && python -m compileall -q gateway
 
 # -- final: slim Python, no build tools, no uv, non-root ------------------------------------
@@ -37,6 +38,8 @@ RUN groupadd --system --gid 10001 gateway \
     && useradd --system --uid 10001 --gid gateway --home-dir /app --shell /usr/sbin/nologin gateway
 WORKDIR /app
 COPY --from=builder --chown=root:root /app /app
+# GATEWAY_HOST: the image listens on every interface (the program's own default is
+# loopback); .env.example leaves it unset, so `--env-file .env` keeps this one.
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -47,7 +50,9 @@ EXPOSE 8080
 # SIGTERM (docker stop) makes the gateway stop accepting and drain for SHUTDOWN_GRACE_SECONDS
 # (15 s by default): give the container more than that (docker stop -t / stop_grace_period).
 STOPSIGNAL SIGTERM
+# `gateway healthcheck` asks /health/live on the container's own (non-loopback) address,
+# the one the published port leads to: a gateway bound to 127.0.0.1 is unhealthy.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/live' % os.environ.get('GATEWAY_PORT', '8080'), timeout=4)"]
+    CMD ["gateway", "healthcheck"]
 ENTRYPOINT ["gateway"]
 CMD ["serve"]

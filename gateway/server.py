@@ -50,6 +50,9 @@ async def run_until_signal(
             await runner.cleanup()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+            # Stopping already: a repeated Ctrl-C (make and uv each pass the terminal's on)
+            # must not cut the cleanup short with a KeyboardInterrupt.
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def serve(settings: Settings) -> None:

