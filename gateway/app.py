@@ -84,7 +84,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
             api=api.value,
         )
         for api in Api
-        if api.generation is generation
+        if api.generation is generation or api is Api.SUBSCRIBED_SERVICES  # consent v2
     }
     tokens = AppTokenProvider(
         http=app[state.HTTP],

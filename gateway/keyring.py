@@ -51,6 +51,10 @@ class Keyring:
         return self._derive("oauth-state/v1")
 
     @cached_property
+    def pending_consent_key(self) -> bytes:
+        return self._derive("pending-consent/v1")
+
+    @cached_property
     def point_key(self) -> bytes:
         return self._derive("point-digest/v1")
 

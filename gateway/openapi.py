@@ -94,6 +94,16 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
 # -- error bodies -------------------------------------------------------------------------
 
 
+class V2026Error(Schema):
+    """The Enedis Data Connect 2026 error body, as the 2026 surface answers it."""
+
+    code = fields.String(required=True, metadata={"example": "400"})
+    message = fields.String(
+        required=True,
+        metadata={"example": "dateFin: must be after dateDebut (dateFin is excluded)."},
+    )
+
+
 class V5Error(Schema):
     """The Enedis error body, as the v5 surface answers it."""
 
@@ -126,6 +136,7 @@ class Problem(Schema):
 
 _ERROR_BODIES: dict[Surface, tuple[str, type[Schema]]] = {
     Surface.V5: ("application/json", V5Error),
+    Surface.V2026: ("application/json", V2026Error),
     Surface.LEGACY: ("application/json", LegacyError),
     Surface.MANAGEMENT: ("application/problem+json", Problem),
     Surface.OPS: ("application/problem+json", Problem),

@@ -17,6 +17,7 @@ from aiohttp import web
 
 class Surface(enum.Enum):
     V5 = "v5"  # Enedis' own paths and error dialect
+    V2026 = "2026"  # Enedis Data Connect 2026's paths and error dialect
     LEGACY = "legacy"  # the earlier public gateway's API
     MANAGEMENT = "management"  # accounts, consent, usage points, admin (RFC 9457 errors)
     OPS = "ops"  # health, metrics, OpenAPI

@@ -81,7 +81,7 @@ class Services:
             client.flushall()
         finally:
             client.close()
-        self.sandbox_call("POST", "/__sandbox/reset")
+        self.sandbox_call("POST", "/__sandbox/reset", {"consents": True})
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -254,3 +254,64 @@ async def account_exists(conn: Any, account_id: str) -> bool:
     return bool(
         await conn.fetchval("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)", account_id)
     )
+
+
+async def holders(conn: Any, usage_point_id: str) -> list[Any]:
+    """Who holds a usage point now, with the authorisation and service day it came with."""
+    rows: list[Any] = await conn.fetch(
+        "SELECT account_id::text AS account_id, autorisation_id, service_start"
+        " FROM usage_points WHERE usage_point_id = $1",
+        usage_point_id,
+    )
+    return rows
+
+
+async def release_point(conn: Any, account_id: str, usage_point_id: str) -> bool:
+    """End an account's hold of a usage point (it moved to another account)."""
+    result = await conn.execute(
+        "DELETE FROM usage_points WHERE account_id = $1 AND usage_point_id = $2",
+        account_id,
+        usage_point_id,
+    )
+    return bool(result.endswith(" 1"))
+
+
+async def record_v2_point(
+    conn: Any,
+    account_id: str,
+    usage_point_id: str,
+    start: datetime,
+    expires: datetime,
+    autorisation_id: str,
+    service_start: date,
+) -> bool:
+    """Record a consent v2 for one point (active again if it was revoked); True when new."""
+    inserted = await conn.fetchval(
+        "INSERT INTO usage_points (account_id, usage_point_id, consent_start,"
+        " consent_expires_at, consent_status, autorisation_id, service_start)"
+        " VALUES ($1, $2, $3, $4, 'active', $5, $6)"
+        " ON CONFLICT (account_id, usage_point_id) DO UPDATE SET"
+        " consent_start = EXCLUDED.consent_start,"
+        " consent_expires_at = EXCLUDED.consent_expires_at, consent_status = 'active',"
+        " autorisation_id = EXCLUDED.autorisation_id,"
+        " service_start = EXCLUDED.service_start, updated_at = now()"
+        " RETURNING (xmax = 0)",
+        account_id,
+        usage_point_id,
+        start,
+        expires,
+        autorisation_id,
+        service_start,
+    )
+    return bool(inserted)
+
+
+async def mark_revoked(conn: Any, account_id: str, usage_point_id: str) -> bool:
+    """Enedis says the consent is gone: the point's consent is ``revoked``."""
+    result = await conn.execute(
+        "UPDATE usage_points SET consent_status = 'revoked', updated_at = now()"
+        " WHERE account_id = $1 AND usage_point_id = $2 AND consent_status <> 'revoked'",
+        account_id,
+        usage_point_id,
+    )
+    return bool(result.endswith(" 1"))

@@ -31,6 +31,12 @@ import asyncpg
 
 from gateway.accounts import crypto, repository
 from gateway.accounts.consent import STATE_TTL_SECONDS, add_duration, parse_usage_point_ids
+from gateway.accounts.consent_v2 import (
+    ConsentedPoint,
+    PendingConsent,
+    consented_points,
+    is_autorisation_id,
+)
 from gateway.accounts.principal import Principal, UsagePointGrant
 from gateway.accounts.repository import DB_ERRORS, AccountRow, UsagePointRow
 from gateway.accounts.snapshot import (
@@ -42,6 +48,7 @@ from gateway.accounts.snapshot import (
 )
 from gateway.cache.store import CacheStore
 from gateway.config import Settings
+from gateway.enedis.rules import paris_today
 from gateway.errors import GatewayError, too_many, unavailable
 from gateway.keyring import Keyring, account_cache_key
 from gateway.shared_store import REDIS_ERRORS, SharedStore
@@ -632,11 +639,16 @@ class Accounts:
                 "state": state,
             }
         )
-        base = self.settings.enedis_authorize_url
+        base = self.settings.consent_page_url
         return f"{base}{'&' if '?' in base else '?'}{query}"
 
     async def _take_state(self, state: str | None) -> str:
         """The account a ``state`` was issued to; consumed. 400 when forged, used or expired."""
+        account_id, _ = await self._take_state_issued(state)
+        return account_id
+
+    async def _take_state_issued(self, state: str | None) -> tuple[str, float]:
+        """The account a ``state`` was issued to and when it was issued; consumed."""
         parts = crypto.split_state(state or "")
         if parts is None:
             raise GatewayError(
@@ -663,10 +675,15 @@ class Accounts:
                 "This consent state has expired; start the consent again.",
                 field="state",
             )
-        return account_id
+        return account_id, float(expires_at - STATE_TTL_SECONDS)
 
-    async def consent_callback(self, params: Mapping[str, str]) -> ConsentResult:
-        """Record the usage points Enedis names for the account the ``state`` belongs to."""
+    async def consent_callback(self, params: Mapping[str, str]) -> ConsentResult | PendingConsent:
+        """Record the usage points Enedis names for the account the ``state`` belongs to.
+
+        A v2 redirect (``autorisation_id``) names no point: it answers the
+        ``PendingConsent`` to exchange through ``subscribed_services`` (``complete_v2``). A
+        v1 redirect (``code`` + ``usage_point_id``) is taken only under ``ENEDIS_CONSENT=v1``,
+        and never moves a meter another account holds (it cannot be verified)."""
         error = params.get("error")
         if error:
             code = _sanitize_code(error)
@@ -679,6 +696,33 @@ class Accounts:
                     conn, account_id, "refused" if code == "access_denied" else "error", 0, code
                 )
             raise ConsentRefused(code)
+        autorisation_id = params.get("autorisation_id")
+        if autorisation_id is not None:
+            account_id, issued_at = await self._take_state_issued(params.get("state"))
+            if not is_autorisation_id(autorisation_id.strip()):
+                async with self._db() as conn:
+                    await repository.audit(conn, account_id, "error", 0, "invalid_autorisation_id")
+                raise GatewayError(
+                    400,
+                    "invalid_autorisation_id",
+                    "The consent redirect's autorisation_id is not an Enedis authorisation id.",
+                    field="autorisation_id",
+                )
+            return PendingConsent(
+                account_id,
+                autorisation_id.strip(),
+                paris_today(datetime.fromtimestamp(issued_at, UTC)),
+                time.time() + self.settings.consent_exchange_max,
+            )
+        if self.settings.enedis_consent != "v1":
+            raise GatewayError(
+                400,
+                "v1_consent_refused",
+                "This gateway takes Enedis' v2 consent (autorisation_id): a redirect naming its "
+                "usage points cannot be verified and is refused. Start the consent again through "
+                "/oauth/authorize.",
+                field="usage_point_id",
+            )
         account_id = await self._take_state(params.get("state"))
         try:
             if not (params.get("code") or "").strip():
@@ -697,12 +741,122 @@ class Accounts:
                 raise GatewayError(
                     400, "invalid_state", "The account of this consent is gone.", field="state"
                 )
+            for usage_point_id in ids:
+                others = [
+                    row
+                    for row in await repository.holders(conn, usage_point_id)
+                    if row["account_id"] != account_id
+                ]
+                if others:
+                    await repository.audit(conn, account_id, "error", 0, "held_elsewhere")
+                    raise GatewayError(
+                        409,
+                        "usage_point_held",
+                        "A usage point of this consent is attached to another account; a v1 "
+                        "consent cannot prove who holds it.",
+                        field="usage_point_id",
+                    )
             new, existing = await repository.upsert_points(conn, account_id, ids, start, expires)
             await repository.audit(conn, account_id, "granted", len(ids))
             await self._invalidate_best_effort(account_id)
         await self._invalidate_best_effort(account_id)
         log.info("consent recorded", extra={"account": account_id, "points": len(ids)})
         return ConsentResult(account_id, tuple(ids), new, existing)
+
+    async def complete_v2(
+        self, pending: PendingConsent, answer: Any, cache: CacheStore
+    ) -> ConsentResult | None:
+        """Attach the points ``answer`` (Enedis' ``subscribed_services``) shares through the
+        pending authorisation; ``None`` while Enedis lists nothing yet. A point another
+        account holds moves here (its grant there ends, audited, its cache purged), unless
+        it came with this very activation (a replayed ``autorisation_id``)."""
+        points = consented_points(answer, pending.autorisation_id, pending.issued_on)
+        if points is None:
+            return None
+        account_id = pending.account_id
+        if not points:
+            async with self._db() as conn:
+                await repository.audit(conn, account_id, "error", 0, "not_verified")
+            raise GatewayError(
+                403,
+                "consent_not_verified",
+                "Enedis lists no meter shared through this consent since it was started: "
+                "nothing was attached. Start the consent again through /oauth/authorize.",
+                field="autorisation_id",
+            )
+        start = datetime.now(UTC).replace(microsecond=0)
+        fallback = add_duration(start, self.settings.consent_duration)
+        new = existing = 0
+        moved: list[tuple[str, str]] = []
+        async with self._db(transaction=True) as conn:
+            if not await repository.account_exists(conn, account_id):
+                raise GatewayError(
+                    400, "invalid_state", "The account of this consent is gone.", field="state"
+                )
+            taken: list[ConsentedPoint] = []
+            for point in points:
+                holders = [
+                    row
+                    for row in await repository.holders(conn, point.usage_point_id)
+                    if row["account_id"] != account_id
+                ]
+                if any(
+                    row["autorisation_id"] == point.autorisation_id
+                    and row["service_start"] is not None
+                    and row["service_start"] >= point.start
+                    for row in holders
+                ):
+                    continue  # this very activation attached it elsewhere: not this consent's
+                for row in holders:
+                    await repository.release_point(conn, row["account_id"], point.usage_point_id)
+                    await repository.audit(conn, row["account_id"], "moved", 1, "consent_elsewhere")
+                    moved.append((row["account_id"], point.usage_point_id))
+                taken.append(point)
+            if not taken:
+                await repository.audit(conn, account_id, "error", 0, "replayed")
+                raise GatewayError(
+                    409,
+                    "consent_already_used",
+                    "This Enedis consent already attached its meter to another account: "
+                    "nothing was attached.",
+                    field="autorisation_id",
+                )
+            for point in taken:
+                expires = (
+                    datetime.combine(point.end, datetime.min.time(), UTC)
+                    if point.end is not None
+                    else fallback
+                )
+                if await repository.record_v2_point(
+                    conn,
+                    account_id,
+                    point.usage_point_id,
+                    start,
+                    expires,
+                    point.autorisation_id,
+                    point.start,
+                ):
+                    new += 1
+                else:
+                    existing += 1
+            await repository.audit(conn, account_id, "granted", len(taken))
+        for other, usage_point_id in moved:
+            await self._invalidate_best_effort(other)
+            with suppress(*_STORE_ERRORS):
+                await cache.purge_usage_point(other, usage_point_id)
+        await self._invalidate_best_effort(account_id)
+        log.info("consent v2 recorded", extra={"account": account_id, "points": len(taken)})
+        return ConsentResult(account_id, tuple(p.usage_point_id for p in taken), new, existing)
+
+    async def mark_revoked(self, account_id: str, usage_point_id: str) -> None:
+        """Enedis refused a call for this point (not the holder): its consent is revoked."""
+        async with self._db() as conn:
+            changed = await repository.mark_revoked(conn, account_id, usage_point_id)
+            if changed:
+                await repository.audit(conn, account_id, "revoked", 1, "enedis_refused")
+        if changed:
+            await self._invalidate_best_effort(account_id)
+            log.info("consent revoked by Enedis", extra={"account": account_id})
 
     # -- usage points ---------------------------------------------------------------------------
 

@@ -24,6 +24,25 @@ from gateway.errors import UpstreamFailure
 
 NO_DATA_CODES = frozenset({"no_data_found", "STM-ERR-0000014", "STM-ERR-0000020"})
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: A 403 with one of these codes: Enedis says the consent is gone (not the holder any more;
+#: v5 ADAM-DC-0008, 2026 "403"). A 403 of the API gateway (900908: no subscription) is not.
+NOT_HOLDER_CODES = frozenset({"ADAM-DC-0008"})
+
+
+#: Data Connect 2026 answers ``{"code": "<status>", "message": ...}``: its refusals as the
+#: v5 errors of the same meaning (the v5 and legacy surfaces keep their clients' codes).
+FROM_2026: dict[tuple[int, str], upstream_errors.UpstreamError] = {
+    (403, "403"): upstream_errors.NO_CONSENT,
+}
+
+
+def consent_gone(failure: BaseException) -> bool:
+    """Whether an upstream failure means the usage point's consent has been withdrawn."""
+    return (
+        isinstance(failure, UpstreamFailure)
+        and failure.upstream_status == 403
+        and failure.code in NOT_HOLDER_CODES
+    )
 
 
 def parse_error(body: bytes) -> tuple[str, str]:
@@ -79,6 +98,9 @@ def upstream_failure(
             "The gateway could not authenticate with Enedis.",
             upstream_status=status,
         )
+    translated = FROM_2026.get((status, code))
+    if translated is not None:  # a Data Connect 2026 refusal, said as v5 said it
+        return UpstreamFailure(status, translated.code, translated.message, upstream_status=status)
     known = upstream_errors.find(status, code, message or None, api="data") if code else None
     if known is not None:
         return UpstreamFailure(status, known.code, message or known.message, upstream_status=status)

@@ -42,9 +42,18 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class Exchange:
+    """A ``POST`` of a JSON body to an API (the consent exchange of Data Connect 2026)."""
+
+    api: Api
+    path: str
+    body: str  # the JSON text (hashable: identical exchanges in flight are made once)
+
+
+@dataclass(frozen=True, slots=True)
 class UpstreamResult:
-    call: UpstreamCall
-    body: dict[str, Any] | None  # None: Enedis has no data for this call
+    call: UpstreamCall | Exchange
+    body: Any  # the JSON answer; None: Enedis has no data for this call
     attempts: int = 1
     shared: bool = False  # answered by an identical call already in flight
     limiter_wait: float = 0.0
@@ -70,13 +79,13 @@ class Forwarder:
         self.adapter = adapter
         self.tokens = tokens
         self.breaker = breaker
-        self._inflight: dict[UpstreamCall, asyncio.Future[UpstreamResult]] = {}
+        self._inflight: dict[UpstreamCall | Exchange, asyncio.Future[UpstreamResult]] = {}
         self.calls_made = 0
 
-    def in_flight(self, call: UpstreamCall) -> bool:
+    def in_flight(self, call: UpstreamCall | Exchange) -> bool:
         return call in self._inflight
 
-    async def fetch(self, call: UpstreamCall, account: str) -> UpstreamResult:
+    async def fetch(self, call: UpstreamCall | Exchange, account: str) -> UpstreamResult:
         """The answer of ``call``, made for ``account`` (whose turn it takes at the limiter).
         An identical call already in flight is joined instead (``shared`` in the result)."""
         inflight = self._inflight.get(call)
@@ -88,9 +97,14 @@ class Forwarder:
         task.add_done_callback(lambda _: self._inflight.pop(call, None))
         return await asyncio.shield(task)
 
-    async def _call(self, call: UpstreamCall, account: str) -> UpstreamResult:
+    async def _call(self, call: UpstreamCall | Exchange, account: str) -> UpstreamResult:
         settings = self.settings
-        api, path, params = self.adapter.request_of(call)
+        params: dict[str, str] = {}
+        if isinstance(call, Exchange):
+            api, path, payload, label = call.api, call.path, call.body, call.api.value
+        else:
+            api, path, params = self.adapter.request_of(call)
+            payload, label = None, call.endpoint.name
         limiter = self.limiters[api]
         deadline = time.monotonic() + settings.upstream_deadline
         attempts = 0
@@ -121,7 +135,7 @@ class Forwarder:
                 token = await self.tokens.get()
                 remaining = deadline - time.monotonic()
                 status, body, retry_after = await self._send(
-                    path, params, token, max(0.1, remaining)
+                    path, params, payload, token, max(0.1, remaining)
                 )
             except UpstreamFailure as failure:  # the application token could not be had
                 if not failure.retryable:
@@ -132,16 +146,16 @@ class Forwarder:
             except TimeoutError:
                 self.breaker.failure()
                 probe_done = True
-                metrics.record_upstream_call(call.endpoint.name, "timeout")
+                metrics.record_upstream_call(label, "timeout")
                 last, wait = timeout_failure(), None
             except aiohttp.ClientError:
                 self.breaker.failure()
                 probe_done = True
-                metrics.record_upstream_call(call.endpoint.name, "error")
+                metrics.record_upstream_call(label, "error")
                 last, wait = unreachable_failure(), None
             else:
                 probe_done = True
-                metrics.record_upstream_call(call.endpoint.name, status)
+                metrics.record_upstream_call(label, status)
                 if status == 200:
                     self.breaker.success()
                     return UpstreamResult(call, json.loads(body), attempts, limiter_wait=waited)
@@ -177,14 +191,19 @@ class Forwarder:
             await asyncio.sleep(wait)
 
     async def _send(
-        self, path: str, params: dict[str, str], token: str, timeout: float
+        self, path: str, params: dict[str, str], payload: str | None, token: str, timeout: float
     ) -> tuple[int, bytes, float | None]:
         self.calls_made += 1
         url = self.settings.enedis_base_url + path
-        async with self.http.get(
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        async with self.http.request(
+            "GET" if payload is None else "POST",
             url,
             params=params,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            data=payload,
+            headers=headers,
             timeout=aiohttp.ClientTimeout(total=min(self.settings.upstream_timeout, timeout)),
         ) as answer:
             body = await answer.read()

@@ -19,6 +19,7 @@ from gateway.enedis.upstream_errors import UpstreamError
 __all__ = [
     "PARIS",
     "EnedisError",
+    "is_usage_point_id",
     "paris_today",
     "parse_date",
     "validate_range",
@@ -60,6 +61,11 @@ def paris_today(now: datetime | None = None) -> date:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     return now.astimezone(PARIS).date()
+
+
+def is_usage_point_id(value: str) -> bool:
+    """A PRM: exactly 14 ASCII digits."""
+    return _USAGE_POINT_ID.fullmatch(value) is not None
 
 
 def validate_usage_point_id(value: str | None) -> str:

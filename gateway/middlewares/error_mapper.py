@@ -30,6 +30,8 @@ def render(request: web.Request, error: GatewayError) -> web.Response:
     content_type = "application/json"
     if surface is Surface.V5:
         body = {"error": error.code, "error_description": error.message}
+    elif surface is Surface.V2026:
+        body = {"code": error.code, "message": error.message}
     elif surface is Surface.LEGACY:
         if error.code == QUOTA_EXCEEDED:
             # the earlier gateway's convention, which its clients read as "limit reached"

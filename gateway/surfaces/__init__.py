@@ -6,9 +6,10 @@ from aiohttp import web
 
 
 def register_all(app: web.Application) -> None:
-    from gateway.surfaces import legacy, management, ops, v5
+    from gateway.surfaces import legacy, management, ops, v5, v2026
 
     ops.register(app)
     v5.register(app)
+    v2026.register(app)
     management.register(app)
     legacy.register(app)

@@ -15,6 +15,7 @@ from gateway import state
 from gateway.cache.store import days_of
 from gateway.data.outcome import Fetched, build_body, json_response
 from gateway.data.plan import full_plan
+from gateway.enedis.error_map import consent_gone
 from gateway.enedis.forwarder import UpstreamResult
 from gateway.observability.tracing import set_span_attributes
 from gateway.request_keys import DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
@@ -57,6 +58,8 @@ async def forward(request: web.Request) -> web.Response:
     await guard.refund_upstream(joined)
     await guard.charge_upstream_made(made)
     if failure is not None:
+        if consent_gone(failure):  # no further call for this point until a new consent
+            await request.app[state.ACCOUNTS].mark_revoked(account, data.usage_point_id)
         raise failure
     if any(
         key not in fetched.entries

@@ -13,6 +13,7 @@ body that is not a JSON object, the admin query's 400).
 from __future__ import annotations
 
 import html
+import time
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -23,13 +24,15 @@ from marshmallow import Schema
 from gateway import routing, state
 from gateway.accounts import schemas
 from gateway.accounts.consent import check_usage_point_id
+from gateway.accounts.consent_v2 import PendingConsent
 from gateway.accounts.http import asks_json, decode_json, load_json, validate, wants_json
 from gateway.accounts.repository import UsagePointRow
-from gateway.accounts.service import ConsentRefused, invalid_client, parse_basic
-from gateway.errors import GatewayError
+from gateway.accounts.service import ConsentRefused, ConsentResult, invalid_client, parse_basic
+from gateway.errors import GatewayError, unavailable
 from gateway.middlewares.auth import ADMIN_HEADER, client_address, principal_of
 from gateway.openapi import ACCOUNT, ADMIN, PUBLIC, error_responses
 from gateway.routing import Auth, Handler, RouteSpec, Surface
+from gateway.surfaces.consent_exchange import exchange
 
 _SIGNUP = schemas.SignupRequest()
 _PASSWORD = schemas.PasswordRequest()
@@ -437,10 +440,14 @@ def _or_page(responses: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
 @docs(
     tags=[_CONSENT_TAG],
     summary="Back from Enedis' consent page",
-    description="Where Enedis sends the customer back (`code`, `state`, `usage_point_id`, or "
-    "`error`). Records the usage points for the account that started the consent. Answers "
-    "an HTML page to a browser and JSON otherwise; redirects (302) to `CONSENT_DONE_URL` when "
-    "it is set.",
+    description="Where Enedis sends the customer back: `autorisation_id` and `state` (consent "
+    "v2: the meter is then asked from Enedis' `subscribed_services`, never taken from the "
+    "browser), `code`, `state` and `usage_point_id` (consent v1, only under "
+    "`ENEDIS_CONSENT=v1`), or `error`. Records the usage points for the account that started "
+    'the consent. While Enedis is still recording a v2 consent, a browser gets an "almost '
+    'there" page (202) that completes by itself (`pending`), a JSON caller the final answer or '
+    "503 with `Retry-After`. Answers an HTML page to a browser and JSON otherwise; redirects "
+    "(302) to `CONSENT_DONE_URL` when it is set.",
     security=PUBLIC,
     parameters=[
         {
@@ -452,16 +459,31 @@ def _or_page(responses: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
         },
         {
             "in": "query",
+            "name": "autorisation_id",
+            "required": False,
+            "description": "Enedis' authorisation (consent v2).",
+            "schema": {"type": "string"},
+        },
+        {
+            "in": "query",
+            "name": "pending",
+            "required": False,
+            "description": "A v2 consent still being recorded by Enedis (from the 202 page).",
+            "schema": {"type": "string"},
+        },
+        {
+            "in": "query",
             "name": "code",
             "required": False,
-            "description": "Enedis' authorization code.",
+            "description": "Enedis' authorization code (consent v1).",
             "schema": {"type": "string"},
         },
         {
             "in": "query",
             "name": "usage_point_id",
             "required": False,
-            "description": "The usage points consented to (14 digits each, `,` or `;` between).",
+            "description": "The usage points consented to (consent v1; 14 digits each, `,` or "
+            "`;` between).",
             "schema": {"type": "string"},
         },
         {
@@ -488,8 +510,16 @@ def _or_page(responses: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
 async def callback(request: web.Request) -> web.StreamResponse:
     settings = request.app[state.SETTINGS]
     params = {key: value for key, value in request.query.items()}
+    json_caller = wants_json(request)
     try:
-        result = await request.app[state.ACCOUNTS].consent_callback(params)
+        outcome = await _consent_outcome(request, params)
+        if isinstance(outcome, PendingConsent):
+            wait = settings.consent_exchange_max if json_caller else BROWSER_WAIT_SECONDS
+            result = await exchange(request.app, outcome, time.time() + wait)
+            if result is None:
+                return _still_pending(request, outcome, json_caller)
+        else:
+            result = outcome
     except ConsentRefused as refused:
         if settings.consent_done_url:
             raise web.HTTPFound(
@@ -497,11 +527,11 @@ async def callback(request: web.Request) -> web.StreamResponse:
                     settings.consent_done_url, {"consent": "refused", "error": refused.enedis_error}
                 )
             ) from None
-        if wants_json(request):
+        if json_caller:
             raise
         return _page("Consent not given", refused.message, refused.status)
     except GatewayError as error:
-        if wants_json(request) or error.status >= 500:
+        if json_caller or error.status >= 500:
             raise
         return _page("Consent not recorded", error.message, error.status)
     if settings.consent_done_url:
@@ -531,6 +561,56 @@ async def callback(request: web.Request) -> web.StreamResponse:
         " gateway. You may close this page.",
         200,
     )
+
+
+#: How long a browser waits on the callback before the "almost there" page.
+BROWSER_WAIT_SECONDS = 3.0
+_PENDING_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2;url={url}">
+<title>Almost there</title></head>
+<body><h1>Almost there</h1><p>Enedis is recording your consent. This page completes by
+itself in a few seconds; if it does not, <a href="{url}">follow this link</a>.</p></body></html>
+"""
+
+
+async def _consent_outcome(
+    request: web.Request, params: dict[str, str]
+) -> ConsentResult | PendingConsent:
+    """What the redirect (or a pending exchange's link) brings."""
+    pending_text = params.get("pending")
+    if pending_text is None:
+        return await request.app[state.ACCOUNTS].consent_callback(params)
+    pending = PendingConsent.open(request.app[state.KEYRING], pending_text)
+    if pending is None:
+        raise GatewayError(
+            400,
+            "invalid_pending",
+            "This consent link is not valid; start the consent again through /oauth/authorize.",
+            field="pending",
+        )
+    return pending
+
+
+def _still_pending(
+    request: web.Request, pending: PendingConsent, json_caller: bool
+) -> web.StreamResponse:
+    """Enedis lists nothing yet: a browser is asked to wait, a JSON caller told to retry."""
+    if pending.expired:
+        raise unavailable(
+            "Enedis has not confirmed the consent in time: nothing was attached. If you gave "
+            "it, try again in a few minutes through /oauth/authorize.",
+            30,
+            code="consent_pending",
+        )
+    url = "/oauth/callback?" + urlencode({"pending": pending.seal(request.app[state.KEYRING])})
+    if json_caller:
+        raise unavailable(
+            f"Enedis is still recording the consent; ask {url} again.",
+            2,
+            code="consent_pending",
+        )
+    text = _PENDING_PAGE.format(url=html.escape(url, quote=True))
+    return web.Response(text=text, status=202, content_type="text/html", headers=NO_STORE)
 
 
 # -- usage points -------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
 
+from tests.support.journey import customer_points
+
 PASSWORD = "correct horse battery staple"
 DEFAULT_POINTS = ["09100000000001", "09100000000002"]
 
@@ -84,8 +86,8 @@ async def enedis_redirect(location: str) -> dict[str, str]:
     return dict(parse_qsl(parts.query))
 
 
-async def consent(gateway: Any, user: User, **extra: str) -> dict[str, Any]:
-    """The whole consent flow; returns the callback's JSON answer."""
+async def consent_once(gateway: Any, user: User, **extra: str) -> dict[str, Any]:
+    """One consent flow (v2: one meter); returns the callback's JSON answer."""
     query = await enedis_redirect(await authorize_location(gateway, user, **extra))
     answer = await gateway.get(
         "/oauth/callback", params=query, headers={"Accept": "application/json"}
@@ -93,6 +95,24 @@ async def consent(gateway: Any, user: User, **extra: str) -> dict[str, Any]:
     assert answer.status == 200, await answer.text()
     body: dict[str, Any] = await answer.json()
     return body
+
+
+async def consent(gateway: Any, user: User, **extra: str) -> dict[str, Any]:
+    """Consent every point of the sandbox customer (one consent each, as consent v2 gives
+    one meter per consent); returns the callbacks' answers added up."""
+    location = await authorize_location(gateway, user)
+    parts = urlsplit(location)
+    customer = extra.get("sandbox_customer", "default")
+    points = [None] if "sandbox_usage_point" in extra else None
+    points = points or customer_points(f"{parts.scheme}://{parts.netloc}", customer) or [None]
+    found: list[str] = []
+    new = 0
+    for point in points:
+        more = dict(extra, sandbox_usage_point=point) if point else extra
+        body = await consent_once(gateway, user, **more)
+        found.extend(p for p in body["usage_points"] if p not in found)
+        new += body["new"]
+    return {"usage_points": found, "new": new, "existing": len(found) - new}
 
 
 async def problem(

@@ -30,7 +30,7 @@ async def test_signup_token_consent_pdl(gateway: Any) -> None:
     location = await authorize_location(gateway, user)
     parts = urlsplit(location)
     query = parse_qs(parts.query)
-    assert parts.path == "/dataconnect/v1/oauth2/authorize"
+    assert parts.path == "/dataconnect/v2/oauth2/authorize"
     assert query["client_id"] == [SANDBOX_CLIENT_ID]
     assert query["response_type"] == ["code"]
     assert query["duration"] == ["P36M"]
@@ -130,7 +130,7 @@ async def test_expired_state_is_refused(gateway: Any, clean_services: Services) 
         client.close()
     state = sign_state(Keyring(TEST_SECRET_KEY), state_id, user.account_id, past)
     answer = await gateway.get(
-        "/oauth/callback", params={"code": "x", "state": state, "usage_point_id": DEFAULT_POINTS[0]}
+        "/oauth/callback", params={"autorisation_id": "123456789", "state": state}
     )
     body = await problem(answer, 400, field="state", code="invalid_state")
     assert "expired" in body["detail"]
@@ -166,33 +166,80 @@ async def test_browser_gets_a_page_and_audit_has_no_ids(
     assert page.status == 200
     assert page.content_type == "text/html"
     text = await page.text()
-    assert "2 usage points" in text
+    assert "1 usage point " in text
     with psycopg.connect(clean_services.postgres.url) as conn:
         rows = conn.execute(
             "SELECT outcome, usage_point_count, coalesce(detail, '') FROM consent_audit"
         ).fetchall()
-    assert rows == [("granted", 2, "")]
+    assert rows == [("granted", 1, "")]
 
 
 async def test_malformed_redirects(gateway: Any) -> None:
     user = await signup(gateway, "malformed@example.org")
-    for points in ["123", "0910000000000A", "", "09100000000001,12"]:
+    for value in ["abc", "", "12345678901234567890", "-1"]:
         query = await enedis_redirect(await authorize_location(gateway, user))
-        query["usage_point_id"] = points
+        query["autorisation_id"] = value
         answer = await gateway.get("/oauth/callback", params=query)
-        await problem(answer, 400, field="usage_point_id")
-    query = await enedis_redirect(await authorize_location(gateway, user))
-    query.pop("code")
-    await problem(await gateway.get("/oauth/callback", params=query), 400, field="code")
+        await problem(answer, 400, field="autorisation_id")
     assert (await (await gateway.get("/pdl", headers=user.bearer)).json())["usage_points"] == []
 
 
-async def test_semicolon_separated_points(gateway: Any) -> None:
-    user = await signup(gateway, "semicolon@example.org")
-    query = await enedis_redirect(await authorize_location(gateway, user))
-    query["usage_point_id"] = "09100000000001; 09100000000002;09100000000001"
+async def test_a_forged_v1_callback_attaches_nothing(gateway: Any) -> None:
+    """A state of one's own account with someone else's meter number, in the v1 form."""
+    mallory = await signup(gateway, "mallory-v1@example.org")
+    query = await enedis_redirect(await authorize_location(gateway, mallory))
+    forged = {"state": query["state"], "code": "x", "usage_point_id": "09200000000001"}
+    answer = await gateway.get("/oauth/callback", params=forged)
+    await problem(answer, 400, field="usage_point_id", code="v1_consent_refused")
+    assert (await (await gateway.get("/pdl", headers=mallory.bearer)).json())["usage_points"] == []
+
+
+async def test_someone_elses_autorisation_id_attaches_nothing(gateway: Any) -> None:
+    alice = await signup(gateway, "alice-v2@example.org")
+    mallory = await signup(gateway, "mallory-v2@example.org")
+    query = await enedis_redirect(
+        await authorize_location(gateway, alice, sandbox_customer="consumption_only")
+    )
+    granted = await gateway.get("/oauth/callback", params=query)
+    assert granted.status == 200, await granted.text()
+    # Mallory's own state, Alice's autorisation_id (replayed the same day)
+    own = await enedis_redirect(
+        await authorize_location(gateway, mallory, sandbox_customer="mallory-home")
+    )
+    stolen = {"state": own["state"], "autorisation_id": query["autorisation_id"]}
+    answer = await gateway.get("/oauth/callback", params=stolen)
+    await problem(answer, 409, field="autorisation_id", code="consent_already_used")
+    assert (await (await gateway.get("/pdl", headers=mallory.bearer)).json())["usage_points"] == []
+    alice_points = (await (await gateway.get("/pdl", headers=alice.bearer)).json())["usage_points"]
+    assert [p["usage_point_id"] for p in alice_points] == ["09200000000001"]
+
+
+async def test_a_revoked_autorisation_attaches_nothing(
+    gateway: Any, clean_services: Services
+) -> None:
+    user = await signup(gateway, "stale-v2@example.org")
+    query = await enedis_redirect(
+        await authorize_location(gateway, user, sandbox_customer="consumption_only")
+    )
+    clean_services.sandbox_call("POST", "/__sandbox/revoke", {"usage_point_id": "09200000000001"})
     answer = await gateway.get("/oauth/callback", params=query)
-    assert (await answer.json())["usage_points"] == DEFAULT_POINTS
+    await problem(answer, 403, field="autorisation_id", code="consent_not_verified")
+    assert (await (await gateway.get("/pdl", headers=user.bearer)).json())["usage_points"] == []
+
+
+async def test_a_fresh_consent_moves_the_meter(gateway: Any, clean_services: Services) -> None:
+    first = await signup(gateway, "first-holder@example.org")
+    second = await signup(gateway, "second-holder@example.org")
+    await consent(gateway, first, sandbox_customer="consumption_only")
+    with psycopg.connect(clean_services.postgres.url, autocommit=True) as conn:
+        # the first share was given on an earlier day
+        conn.execute("UPDATE usage_points SET service_start = service_start - 1")
+    moved = await consent(gateway, second, sandbox_customer="consumption_only")
+    assert moved["usage_points"] == ["09200000000001"]
+    assert (await (await gateway.get("/pdl", headers=first.bearer)).json())["usage_points"] == []
+    with psycopg.connect(clean_services.postgres.url) as conn:
+        outcomes = [r[0] for r in conn.execute("SELECT outcome FROM consent_audit ORDER BY id")]
+    assert "moved" in outcomes
 
 
 async def test_consent_done_url(aiohttp_client: Any, settings_env: dict[str, str]) -> None:
@@ -210,7 +257,7 @@ async def test_consent_done_url(aiohttp_client: Any, settings_env: dict[str, str
     assert answer.status == 302
     location = answer.headers["Location"]
     assert location.startswith("https://app.example.org/done?")
-    assert "consent=granted" in location and "new=2" in location
+    assert "consent=granted" in location and "new=1" in location
     assert "0910000000000" not in location
     query = await enedis_redirect(await authorize_location(client, user, sandbox_refuse="1"))
     answer = await client.get("/oauth/callback", params=query, allow_redirects=False)

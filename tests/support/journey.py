@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -54,8 +56,18 @@ async def get_token(client: Any, account: Account) -> str:
     return account.token
 
 
-async def consent(client: Any, account: Account, customer: str | None = None) -> list[str]:
-    """Follow /oauth/authorize through the sandbox's consent page back to the callback."""
+def customer_points(sandbox_url: str, customer: str) -> list[str]:
+    """The usage points of a customer of the sandbox's table ([] for a generated one)."""
+    with urllib.request.urlopen(sandbox_url + "/__sandbox/customers", timeout=10) as answer:
+        table = json.loads(answer.read())
+    entry = table.get(customer)
+    return [p["usage_point_id"] for p in entry["usage_points"]] if entry else []
+
+
+async def consent_once(
+    client: Any, account: Account, customer: str | None, usage_point: str | None
+) -> dict[str, Any]:
+    """One consent through the sandbox's page (v2: one meter); the callback's JSON answer."""
     answer = await client.get(
         "/oauth/authorize", auth=account.basic, headers={"Accept": "application/json"}
     )
@@ -63,6 +75,8 @@ async def consent(client: Any, account: Account, customer: str | None = None) ->
     url = (await answer.json())["url"]
     if customer:
         url += f"&sandbox_customer={customer}"
+    if usage_point:
+        url += f"&sandbox_usage_point={usage_point}"
     async with (
         aiohttp.ClientSession() as session,
         session.get(url, allow_redirects=False) as redirect,
@@ -74,9 +88,25 @@ async def consent(client: Any, account: Account, customer: str | None = None) ->
         "/oauth/callback", params=query, headers={"Accept": "application/json"}
     )
     assert callback.status == 200, await callback.text()
-    points = list((await callback.json())["usage_points"])
-    account.usage_points = [p if isinstance(p, str) else p["usage_point_id"] for p in points]
-    return account.usage_points
+    body: dict[str, Any] = await callback.json()
+    return body
+
+
+async def consent(client: Any, account: Account, customer: str | None = None) -> list[str]:
+    """Consent every point of a sandbox customer (consent v2 gives one meter per consent)."""
+    answer = await client.get(
+        "/oauth/authorize", auth=account.basic, headers={"Accept": "application/json"}
+    )
+    assert answer.status == 200, await answer.text()
+    parts = urlsplit((await answer.json())["url"])
+    points = customer_points(f"{parts.scheme}://{parts.netloc}", customer or "default")
+    found: list[str] = []
+    for point in points or [None]:
+        body = await consent_once(client, account, customer, point)
+        ids = [p if isinstance(p, str) else p["usage_point_id"] for p in body["usage_points"]]
+        found.extend(p for p in ids if p not in found)
+    account.usage_points = found
+    return found
 
 
 async def ready_account(client: Any, customer: str | None = None) -> Account:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gateway.embedded import free_port, port_open
+from tests.support.upstream import ENEDIS_API
 
 
 def wait_until(predicate: object, timeout: float = 30.0, interval: float = 0.05) -> None:
@@ -91,6 +92,9 @@ def sandbox_process(log_dir: Path, env: Mapping[str, str] | None = None) -> Chil
         "SANDBOX_PORT": str(port),
         "SANDBOX_REDIRECT_URI": "http://gateway.test/oauth/callback",
         "LOG_LEVEL": "WARNING",
+        # Enedis today (v5 retired) unless the suite runs on v5; consents listed at once
+        "SANDBOX_APIS": "2026" if ENEDIS_API == "2026" else "2026,v5",
+        "SANDBOX_SUBSCRIPTION_DELAY_SECONDS": "0",
     }
     base.update(env or {})
     return ChildProcess(["sandbox"], base, port, log_dir / f"sandbox-{port}.log")
