@@ -23,7 +23,7 @@ from marshmallow import Schema
 from gateway import routing, state
 from gateway.accounts import schemas
 from gateway.accounts.consent import check_usage_point_id
-from gateway.accounts.http import asks_json, decode_json, load_json, validate, wants_json
+from gateway.accounts.http import asks_json, load_json, read_fields, validate, wants_json
 from gateway.accounts.repository import UsagePointRow
 from gateway.accounts.service import ConsentRefused, invalid_client, parse_basic
 from gateway.errors import GatewayError
@@ -273,22 +273,7 @@ async def delete_me(request: web.Request) -> web.Response:
 
 
 async def _form(request: web.Request) -> dict[str, str]:
-    content_type = request.content_type
-    if content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
-        form = await request.post()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
-    if content_type == "application/json":
-        data = decode_json(await request.read())
-        if data is None:
-            raise GatewayError(400, "invalid_request", "The body is not valid JSON.")
-        if not isinstance(data, dict):
-            raise GatewayError(400, "invalid_request", "The body must be an object.")
-        return {str(key): value for key, value in data.items() if isinstance(value, str)}
-    if await request.read():
-        raise GatewayError(
-            415, "invalid_request", "Le Content-Type doit être application/x-www-form-urlencoded"
-        )
-    return {}
+    return await read_fields(request, code="invalid_request")
 
 
 _FORM_CONTENT = ("application/x-www-form-urlencoded", "application/json")
