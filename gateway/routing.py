@@ -86,6 +86,9 @@ _LEGACY_PREFIXES = (
     "/ecowatt",
     "/edf",
     "/reset",
+    "/admin/reset",
+    "/admin/rte",
+    "/admin/edf",
 )
 
 

@@ -475,6 +475,10 @@ def _not_implemented(what: str) -> Handler:
         responses=error_responses(Surface.LEGACY, 501),
     )
     async def handler(request: web.Request) -> web.Response:
+        # the catch-alls of a family are registered for any method ("*"): only GET is a
+        # route of the earlier gateway (the other routes are registered for their method)
+        if request.match_info.route.method == "*" and request.method != "GET":
+            raise web.HTTPMethodNotAllowed(request.method, ["GET"])
         raise GatewayError(501, "not_implemented", message)
 
     return handler
@@ -489,7 +493,8 @@ _NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("GET", "/edf/tempo/days", "Tempo (EDF)"),
     ("GET", "/edf/tempo/price", "Tempo (EDF)"),
 )
-# whole families of paths (any method), without trailing-slash twins
+# whole families of paths, without trailing-slash twins: 501 to GET (the method of every
+# such route of the earlier gateway), 405 with ``Allow`` to the others, as on every route
 _NOT_IMPLEMENTED_PREFIXES: tuple[tuple[str, str], ...] = (
     ("/edf", "Tempo (EDF)"),
     ("/rte", "Tempo and EcoWatt (RTE)"),

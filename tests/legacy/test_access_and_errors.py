@@ -283,6 +283,17 @@ async def test_tempo_ecowatt_and_admin_routes_are_501(
     assert clean_services.sandbox_stats()["total_calls"] == 0
 
 
+async def test_other_methods_on_the_not_implemented_routes_are_405(gateway: Any) -> None:
+    """501 is for the documented method only; any other (TRACE included) is a 405 with
+    ``Allow``, in the legacy dialect, as on every other route."""
+    for method, path in NOT_IMPLEMENTED:
+        for other in ("TRACE", "PUT", "GET" if method != "GET" else "POST"):
+            answer = await gateway.request(other, path)
+            assert answer.status == 405, (other, path, answer.status)
+            assert answer.headers["Allow"] == method, (other, path)
+            assert set(await answer.json()) == {"detail"}, (other, path)
+
+
 async def test_unknown_methods_and_paths_answer_in_the_legacy_dialect(gateway: Any) -> None:
     answer = await gateway.get(f"/cache/{CONSUMPTION_AND_PRODUCTION}")
     assert answer.status == 405
