@@ -95,8 +95,11 @@ def _emails(raw: str) -> tuple[str, ...]:
     return tuple(item.lower() for item in _csv(raw))
 
 
-def _optional_str(raw: str) -> str | None:
-    return raw.strip() or None
+def _optional_str(min_length: int) -> Callable[[str], str | None]:
+    def parse(raw: str) -> str | None:
+        return _str(min_length)(raw) if raw.strip() else None
+
+    return parse
 
 
 _DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
@@ -217,9 +220,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ADMIN_API_KEY",
         "admin_api_key",
-        _optional_str,
+        _optional_str(32),
         "",
-        "Key for the admin routes (header ADMIN_API_KEY); empty disables it.",
+        "Key for the admin routes (header ADMIN_API_KEY), at least 32 characters; empty "
+        "disables it.",
         secret=True,
     ),
     Setting(
@@ -227,7 +231,8 @@ SETTINGS: tuple[Setting, ...] = (
         "admin_emails",
         _emails,
         "",
-        "Comma-separated account emails allowed on the admin routes.",
+        "Comma-separated account emails allowed on the admin routes, once an operator "
+        "confirmed each account (gateway admin grant EMAIL).",
     ),
     Setting(
         "ENEDIS_RATE_LIMIT",

@@ -4,7 +4,8 @@
   or on the legacy surface the raw secret in ``Authorization``; the principal is stored in
   ``request[PRINCIPAL]``.
 - ``Auth.ADMIN`` routes: the ``ADMIN_API_KEY`` header, or an account listed in
-  ``ADMIN_EMAILS``.
+  ``ADMIN_EMAILS`` that an operator confirmed (``gateway admin grant EMAIL``), read from
+  the database and the current settings on each request.
 - data routes (``spec.parse``): the request is parsed into a ``DataRequest`` (stored in
   ``request[DATA_REQUEST]``) and the account must hold a live consent for its usage point.
 """
@@ -61,7 +62,7 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         client_address=client_address(request),
     )
     request[PRINCIPAL] = principal
-    if spec.auth is Auth.ADMIN and not principal.is_admin:
+    if spec.auth is Auth.ADMIN and not await accounts.is_admin(principal):
         raise GatewayError(403, "admin_required", "This account is not an administrator.")
     if spec.parse is not None:
         data_request = spec.parse(request)

@@ -226,7 +226,8 @@ async def rotate_secret(request: web.Request) -> web.Response:
 )
 async def me(request: web.Request) -> web.Response:
     principal = principal_of(request)
-    found = await request.app[state.ACCOUNTS].account(principal.account_id)
+    accounts = request.app[state.ACCOUNTS]
+    found = await accounts.account(principal.account_id)
     if found is None:
         raise GatewayError(404, "account_not_found", "This account no longer exists.")
     row, count = found
@@ -238,7 +239,7 @@ async def me(request: web.Request) -> web.Response:
             "email": row.email,
             "created_at": row.created_at,
             "usage_points": count,
-            "is_admin": principal.is_admin,
+            "is_admin": accounts.admin_rights(row),
         },
     )
 
@@ -602,7 +603,10 @@ async def delete_point(request: web.Request) -> web.Response:
 # -- admin ----------------------------------------------------------------------------------------
 
 
-_ADMIN_DESCRIPTION = f"The `{ADMIN_HEADER}` header, or an account listed in `ADMIN_EMAILS`."
+_ADMIN_DESCRIPTION = (
+    f"The `{ADMIN_HEADER}` header, or an account listed in `ADMIN_EMAILS` that an operator "
+    "confirmed (`gateway admin grant EMAIL`)."
+)
 
 
 @docs(

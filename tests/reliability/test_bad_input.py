@@ -329,7 +329,7 @@ async def test_oversized_request_lines_and_headers_through_a_socket(
 async def test_admin_listing_with_an_enormous_offset(
     aiohttp_client: Any, clean_services: Services
 ) -> None:
-    key = "bad-input-admin-key-0123456789"
+    key = "bad-input-admin-key-0123456789-0123"
     settings = Settings.from_env(clean_services.env(ADMIN_API_KEY=key))
     gateway = await aiohttp_client(build_app(settings))
     answer = await gateway.get(

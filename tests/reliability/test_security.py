@@ -147,19 +147,27 @@ async def test_guessed_secrets_and_passwords_are_throttled_on_every_surface(
     )
     assert statuses == [401, 401, 401]
     await _throttled(await first.get(*v5, params=params, headers={"Authorization": guess}), "v5")
-    # the right secret is throttled as well, on the other replica too (counters in Redis)
-    right = basic(alice.client_id, alice.client_secret)
+    # guesses are throttled on the other replica too (counters in Redis), on every surface
     for replica in (first, second):
-        answer = await replica.get(*v5, params=params, headers={"Authorization": right})
+        answer = await replica.get(*v5, params=params, headers={"Authorization": guess})
         await _throttled(answer, "v5")
         answer = await replica.get(
-            f"/contracts/{point}", headers={"Authorization": alice.client_secret}
+            f"/contracts/{point}", headers={"Authorization": "another-guessed-secret"}
         )
         await _throttled(answer, "legacy")
         await _throttled(
-            await replica.get("/accounts/me", headers={"Authorization": right}), "management"
+            await replica.get("/accounts/me", headers={"Authorization": guess}), "management"
         )
-    # tokens are not guessed secrets: they keep working
+    # only failing attempts are refused: the right secret and tokens keep working
+    right = basic(alice.client_id, alice.client_secret)
+    for replica in (first, second):
+        answer = await replica.get(*v5, params=params, headers={"Authorization": right})
+        assert answer.status == 200, await answer.text()
+        answer = await replica.get(
+            f"/contracts/{point}/cache", headers={"Authorization": alice.client_secret}
+        )
+        assert answer.status == 200, await answer.text()
+        assert (await replica.get("/accounts/me", headers={"Authorization": right})).status == 200
     assert (await second.get(f"/contracts/{point}/cache", headers=alice.bearer)).status == 200
 
 
@@ -174,10 +182,9 @@ async def test_guessed_raw_secrets_on_the_legacy_surface_are_throttled(
     )
     assert statuses == [401, 401, 401]
     await _throttled(await gateway.get(path, headers={"Authorization": "another-guess"}), "legacy")
-    # the address is throttled: the right secret from it waits too
-    await _throttled(
-        await gateway.get(path, headers={"Authorization": alice.client_secret}), "legacy"
-    )
+    # the address is throttled for guesses only: the right secret from it still works
+    answer = await gateway.get(path, headers={"Authorization": alice.client_secret})
+    assert answer.status == 200, await answer.text()
 
 
 async def test_guessed_passwords_are_throttled(
@@ -188,8 +195,39 @@ async def test_guessed_passwords_are_throttled(
     wrong = {"email": alice.email, "password": "not the password"}
     statuses = await _statuses(gateway, 3, "POST", "/accounts/credentials", json=wrong)
     assert statuses == [401, 401, 401]
+    # a password can be guessed: once throttled, even the right one waits (unchecked)
     right = {"email": alice.email, "password": alice.password}
     await _throttled(await gateway.post("/accounts/credentials", json=right), "management")
+
+
+async def test_guessed_passwords_never_lock_the_client_secret_out(
+    aiohttp_client: Any, clean_services: Services
+) -> None:
+    """Security review: ten wrong passwords for an email made the account's right
+    client_secret answer 429 on every surface (password and secret failures shared one
+    counter, and a right secret was refused once it was spent)."""
+    gateway = await gateway_with(aiohttp_client, clean_services, AUTH_MAX_FAILURES="3")
+    alice = await ready_account(gateway)
+    point = alice.usage_points[0]
+    wrong = {"email": alice.email, "password": "not the password"}
+    statuses = await _statuses(gateway, 5, "POST", "/accounts/credentials", json=wrong)
+    assert statuses == [401, 401, 401, 429, 429]
+    right = basic(alice.client_id, alice.client_secret)
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": alice.client_id,
+        "client_secret": alice.client_secret,
+    }
+    answer = await gateway.post("/oauth2/v3/token", data=form)
+    assert answer.status == 200, await answer.text()
+    params = {"usage_point_id": point, "start": day_range(5)[0], "end": day_range(5)[1]}
+    answer = await gateway.get(DAILY.path, params=params, headers={"Authorization": right})
+    assert answer.status == 200, await answer.text()
+    answer = await gateway.get(
+        f"/contracts/{point}", headers={"Authorization": alice.client_secret}
+    )
+    assert answer.status == 200, await answer.text()
+    assert (await gateway.get("/accounts/me", headers={"Authorization": right})).status == 200
 
 
 # -- tokens ------------------------------------------------------------------------------------
