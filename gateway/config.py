@@ -8,6 +8,7 @@ A missing or malformed setting raises ``ConfigError`` with one line naming it.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -89,6 +90,16 @@ def _optional_url(raw: str) -> str | None:
 
 def _csv(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(raw: str) -> tuple[IPNetwork, ...]:
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in _csv(raw))
+    except ValueError:
+        raise ValueError("must be comma-separated addresses or CIDRs (10.0.0.0/8)") from None
 
 
 def _emails(raw: str) -> tuple[str, ...]:
@@ -363,6 +374,29 @@ SETTINGS: tuple[Setting, ...] = (
         "Window of the failed-attempt throttle.",
     ),
     Setting(
+        "SIGNUP_ADDRESS_LIMIT",
+        "signup_address_limit",
+        _int(1),
+        "10",
+        "Sign-ups allowed per client address per hour (each costs two argon2id hashes).",
+    ),
+    Setting(
+        "SIGNUP_GLOBAL_LIMIT",
+        "signup_global_limit",
+        _int(1),
+        "30",
+        "Sign-ups allowed per minute for everyone together, on every replica.",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        "trusted_proxies",
+        _networks,
+        "",
+        "Comma-separated CIDRs of the reverse proxies in front of the gateway: the client "
+        "address is then the right-most X-Forwarded-For hop not in them (empty: the peer "
+        "address, X-Forwarded-For ignored).",
+    ),
+    Setting(
         "SHUTDOWN_GRACE_SECONDS",
         "shutdown_grace",
         _float(0.0),
@@ -418,6 +452,9 @@ class Settings:
     cache_stale: int
     auth_max_failures: int
     auth_failure_window: int
+    signup_address_limit: int
+    signup_global_limit: int
+    trusted_proxies: tuple[IPNetwork, ...]
     shutdown_grace: float
     cors_origins: tuple[str, ...]
     max_body_bytes: int

@@ -51,6 +51,9 @@ class Services:
             "BREAKER_COOLDOWN_SECONDS": "1",
             "SHUTDOWN_GRACE_SECONDS": "5",
             "LOG_LEVEL": "INFO",
+            # tests sign up many accounts from one address (the throttle has its own test)
+            "SIGNUP_ADDRESS_LIMIT": "100000",
+            "SIGNUP_GLOBAL_LIMIT": "100000",
         }
         env.update(overrides)
         return env

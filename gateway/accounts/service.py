@@ -29,17 +29,21 @@ from urllib.parse import urlencode
 
 import asyncpg
 
+from gateway import redis_keys
 from gateway.accounts import crypto, repository
 from gateway.accounts.consent import STATE_TTL_SECONDS, add_duration, parse_usage_point_ids
 from gateway.accounts.principal import Principal, UsagePointGrant
 from gateway.accounts.repository import DB_ERRORS, AccountRow, UsagePointRow
 from gateway.accounts.snapshot import (
+    SIGNUP_ADDRESS_WINDOW_SECONDS,
+    SIGNUP_GLOBAL_WINDOW_SECONDS,
     AccountRedis,
     Failure,
     PointGrant,
     RedisUnavailable,
     Snapshot,
     quota_pattern,
+    signup_address_key,
 )
 from gateway.cache.store import CacheStore
 from gateway.config import Settings
@@ -482,7 +486,35 @@ class Accounts:
 
     # -- sign-up and password-confirmed actions ---------------------------------------------
 
-    async def signup(self, email: str, password: str) -> tuple[str, Credentials]:
+    async def _signup_allowed(self, client_address: str) -> None:
+        """Each sign-up costs two argon2id hashes: at most ``SIGNUP_ADDRESS_LIMIT`` an hour
+        per client address, and ``SIGNUP_GLOBAL_LIMIT`` a minute for everyone (429 with
+        Retry-After). An address over its limit does not spend the global allowance. With
+        Redis down, sign-ups are not throttled (logged)."""
+        address = signup_address_key(self.addresses.digest(client_address))
+        try:
+            count, left = await self.redis.count_in_window(address, SIGNUP_ADDRESS_WINDOW_SECONDS)
+            if count > self.settings.signup_address_limit:
+                raise too_many(
+                    "Too many sign-ups from this address; retry later.",
+                    left,
+                    code="too_many_signups",
+                )
+            count, left = await self.redis.count_in_window(
+                redis_keys.SIGNUP_ALL, SIGNUP_GLOBAL_WINDOW_SECONDS
+            )
+        except RedisUnavailable:
+            log.warning("sign-ups are not throttled (redis unavailable)")
+            return
+        if count > self.settings.signup_global_limit:
+            raise too_many(
+                "Too many sign-ups at the moment; retry shortly.", left, code="too_many_signups"
+            )
+
+    async def signup(
+        self, email: str, password: str, *, client_address: str
+    ) -> tuple[str, Credentials]:
+        await self._signup_allowed(client_address)
         account_id = str(uuid.uuid4())
         client_id = crypto.new_client_id()
         client_secret = crypto.new_client_secret()

@@ -139,6 +139,14 @@ def state_key(state_id: str) -> str:
     return redis_keys.OAUTH_STATE_PREFIX + state_id
 
 
+SIGNUP_ADDRESS_WINDOW_SECONDS = 3600  # SIGNUP_ADDRESS_LIMIT is per hour
+SIGNUP_GLOBAL_WINDOW_SECONDS = 60  # SIGNUP_GLOBAL_LIMIT is per minute
+
+
+def signup_address_key(address_digest: str) -> str:
+    return redis_keys.SIGNUP_ADDRESS_PREFIX + address_digest
+
+
 def quota_pattern(account_id: str) -> str:
     return "\\{a:" + account_id + "\\}:q:*"
 
@@ -271,19 +279,15 @@ class AccountRedis:
         results: list[Any] = await self._guard(pipe.execute())
         return max([1, *(int(value) for value in results)])
 
-    async def count_signup(self, address_digest: str) -> tuple[int, int, int, int]:
-        """Count a sign-up for its address (an hour's window) and for everyone (a minute's
-        window): both counts, and the seconds left of each window."""
-        by_address = redis_keys.SIGNUP_ADDRESS_PREFIX + address_digest
+    async def count_in_window(self, key: str, window: int) -> tuple[int, int]:
+        """Count one event under ``key`` in a fixed window of ``window`` seconds: the count
+        so far, and the seconds left of the window."""
         pipe = self.store.client.pipeline(transaction=False)
-        pipe.incr(by_address)
-        pipe.expire(by_address, 3600, nx=True)
-        pipe.ttl(by_address)
-        pipe.incr(redis_keys.SIGNUP_ALL)
-        pipe.expire(redis_keys.SIGNUP_ALL, 60, nx=True)
-        pipe.ttl(redis_keys.SIGNUP_ALL)
+        pipe.incr(key)
+        pipe.expire(key, window, nx=True)
+        pipe.ttl(key)
         results: list[Any] = await self._guard(pipe.execute())
-        return int(results[0]), int(results[2]), int(results[3]), int(results[5])
+        return int(results[0]), max(1, int(results[2]))
 
     # -- OAuth states ---------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from gateway import state
 from gateway.accounts.principal import Principal
+from gateway.client_address import client_address
 from gateway.errors import GatewayError
 from gateway.request_keys import DATA_REQUEST, PRINCIPAL
 from gateway.routing import Auth, Handler, Surface, spec_of
@@ -32,10 +33,6 @@ def principal_of(request: web.Request) -> Principal:
     except KeyError:
         raise GatewayError(401, "invalid_client", "Authentication is required.") from None
     return principal
-
-
-def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
 
 
 @web.middleware

@@ -26,8 +26,9 @@ from gateway.accounts.consent import check_usage_point_id
 from gateway.accounts.http import asks_json, load_json, read_fields, validate, wants_json
 from gateway.accounts.repository import UsagePointRow
 from gateway.accounts.service import ConsentRefused, invalid_client, parse_basic
+from gateway.client_address import client_address
 from gateway.errors import GatewayError
-from gateway.middlewares.auth import ADMIN_HEADER, client_address, principal_of
+from gateway.middlewares.auth import ADMIN_HEADER, principal_of
 from gateway.openapi import ACCOUNT, ADMIN, PUBLIC, error_responses
 from gateway.routing import Auth, Handler, RouteSpec, Surface
 
@@ -133,12 +134,14 @@ def _json(schema: Any, data: Any, *, status: int = 200, secret: bool = False) ->
                 "Location": {"schema": {"type": "string", "example": "/accounts/me"}},
             },
         ),
-        **_problems(400, 409, 413, 415, 422, 503),
+        **_problems(400, 409, 413, 415, 422, 429, 503),
     },
 )
 async def signup(request: web.Request) -> web.Response:
     body = await load_json(request, _SIGNUP)
-    _, credentials = await request.app[state.ACCOUNTS].signup(body["email"], body["password"])
+    _, credentials = await request.app[state.ACCOUNTS].signup(
+        body["email"], body["password"], client_address=client_address(request)
+    )
     response = _json(_CREDENTIALS, credentials, status=201, secret=True)
     response.headers["Location"] = "/accounts/me"
     return response

@@ -6,6 +6,7 @@ headers on HTML pages."""
 from __future__ import annotations
 
 import io
+import ipaddress
 import json
 import logging
 import re
@@ -20,7 +21,8 @@ from aiohttp.test_utils import TestServer
 
 from gateway.accounts.crypto import TokenClaims, TokenCodec
 from gateway.app import build_app
-from gateway.config import Settings
+from gateway.client_address import resolve
+from gateway.config import ConfigError, Settings
 from gateway.enedis.catalogue import ENDPOINTS
 from gateway.keyring import Keyring, account_cache_key
 from gateway.logs import JsonFormatter, RedactingFilter
@@ -228,6 +230,76 @@ async def test_guessed_passwords_never_lock_the_client_secret_out(
     )
     assert answer.status == 200, await answer.text()
     assert (await gateway.get("/accounts/me", headers={"Authorization": right})).status == 200
+
+
+# -- behind a reverse proxy, and sign-ups ---------------------------------------------------
+
+
+def test_the_client_address_behind_trusted_proxies(services: Services) -> None:
+    proxies = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1"))
+    assert resolve("203.0.113.9", ["198.51.100.1"], proxies) == "203.0.113.9"  # not a proxy
+    assert resolve("10.0.0.2", ["198.51.100.1"], proxies) == "198.51.100.1"
+    assert resolve("::ffff:10.0.0.2", ["198.51.100.1"], proxies) == "198.51.100.1"
+    # the client wrote the left hops: the right-most hop not a proxy is the client
+    assert resolve("10.0.0.2", ["1.2.3.4, 198.51.100.1, 10.0.0.7"], proxies) == "198.51.100.1"
+    assert resolve("::1", ["1.2.3.4", "198.51.100.1"], proxies) == "198.51.100.1"
+    assert resolve("10.0.0.2", ["not-an-address"], proxies) == "not-an-address"
+    assert resolve("10.0.0.2", ["10.0.0.3"], proxies) == "10.0.0.3"
+    assert resolve("10.0.0.2", [], proxies) == "10.0.0.2"
+    assert resolve("10.0.0.2", ["198.51.100.1"], ()) == "10.0.0.2"  # none trusted: ignored
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        Settings.from_env(services.env(TRUSTED_PROXIES="10.0.0.0/8,nginx"))
+
+
+def _from(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": f"198.51.100.77, {address}"}  # the left hop is forged
+
+
+async def test_guesses_behind_a_proxy_throttle_their_client_not_everyone(
+    aiohttp_client: Any, clean_services: Services
+) -> None:
+    """Security review: behind the compose file's nginx, ten bad requests from anyone
+    blocked everyone's authentication (every request came from nginx's address)."""
+    gateway = await gateway_with(
+        aiohttp_client, clean_services, AUTH_MAX_FAILURES="3", TRUSTED_PROXIES="127.0.0.0/8"
+    )
+    guess = {"Authorization": basic("gw_unknown", "guessed-secret")}
+    mallory = _from("203.0.113.1")
+    statuses = await _statuses(gateway, 4, "GET", "/accounts/me", headers={**guess, **mallory})
+    assert statuses == [401, 401, 401, 429]
+    # another client behind the same proxy is not throttled by Mallory's guesses
+    answer = await gateway.get("/accounts/me", headers={**guess, **_from("203.0.113.2")})
+    assert answer.status == 401, await answer.text()
+    # Mallory cannot escape with a forged hop: the right-most one is the proxy's record
+    forged = {"X-Forwarded-For": "203.0.113.50, 203.0.113.1"}
+    assert (await gateway.get("/accounts/me", headers={**guess, **forged})).status == 429
+
+
+async def test_signups_are_throttled_per_address_and_globally(
+    aiohttp_client: Any, clean_services: Services
+) -> None:
+    """Security review: each sign-up costs two argon2id hashes and was not throttled."""
+    gateway = await gateway_with(
+        aiohttp_client,
+        clean_services,
+        SIGNUP_ADDRESS_LIMIT="2",
+        SIGNUP_GLOBAL_LIMIT="3",
+        TRUSTED_PROXIES="127.0.0.1",
+    )
+
+    async def signup_from(address: str, number: int) -> Any:
+        body = {"email": f"user{number}@example.org", "password": "a long enough password"}
+        return await gateway.post("/accounts/signup", json=body, headers=_from(address))
+
+    assert (await signup_from("203.0.113.1", 1)).status == 201
+    assert (await signup_from("203.0.113.1", 2)).status == 201
+    refused = await signup_from("203.0.113.1", 3)
+    await _throttled(refused, "management")
+    assert (await refused.json())["code"] == "too_many_signups"
+    assert int(refused.headers["Retry-After"]) > 60  # the address's window: an hour
+    # an address over its limit did not spend the global allowance: one more for another
+    assert (await signup_from("203.0.113.2", 4)).status == 201
+    await _throttled(await signup_from("203.0.113.3", 5), "management")
 
 
 # -- tokens ------------------------------------------------------------------------------------
