@@ -220,7 +220,7 @@ class Accounts:
                 if allow_raw_secret:
                     return await self._by_secret(value, None, client_address)
                 raise invalid_token()
-            return await self._by_token(value, claims)
+            return await self._by_token(claims)
         if lowered == "basic" and value:
             client_id, secret = parse_basic(value)
             return await self._by_secret(secret, client_id, client_address)
@@ -234,10 +234,10 @@ class Accounts:
         """The client-credentials grant: both halves must match."""
         return await self._by_secret(client_secret, client_id, client_address)
 
-    async def _by_token(self, token: str, claims: crypto.TokenClaims) -> Principal:
+    async def _by_token(self, claims: crypto.TokenClaims) -> Principal:
         if claims.expired:
             raise invalid_token("The access token has expired.")
-        digest = crypto.token_digest(token)
+        digest = crypto.token_digest(claims)
         try:
             read = await self.redis.hot_read(claims.account_id, revoked_digest=digest)
             if read.revoked:
@@ -477,7 +477,7 @@ class Accounts:
         try:
             await self.redis.revoke_token(
                 claims.account_id,
-                crypto.token_digest(token.strip()),
+                crypto.token_digest(claims),
                 claims.expires_at - int(time.time()) + 1,
             )
         except RedisUnavailable:

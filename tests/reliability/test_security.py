@@ -5,6 +5,7 @@ headers on HTML pages."""
 
 from __future__ import annotations
 
+import base64
 import io
 import ipaddress
 import json
@@ -346,6 +347,42 @@ async def test_forged_tampered_and_expired_tokens_are_refused_on_every_surface(
     # the genuine token still works everywhere
     for _, path, params in targets:
         assert (await gateway.get(path, params=params, headers=alice.bearer)).status == 200
+
+
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def other_spellings(token: str) -> list[str]:
+    """Texts that lenient base64 decodes to the same bytes as ``token``: its last
+    character with other values of the bits the decoder drops."""
+    unused = {2: 4, 3: 2}.get(len(token) % 4, 0)  # dropped low bits of the last character
+    index = _B64URL.index(token[-1])
+    base = index & ~((1 << unused) - 1)
+    return [token[:-1] + _B64URL[base | low] for low in range(1, 1 << unused)]
+
+
+async def test_a_revoked_token_cannot_be_revived_by_another_spelling(gateway: Any) -> None:
+    """Security review: the revocation was keyed on the token's text, and decoding accepted
+    non-canonical base64, so ``...Q`` -> ``...R`` gave the same token, not revoked."""
+    alice = await ready_account(gateway)
+    token = alice.token
+    spellings = other_spellings(token)
+    assert spellings, "the token's length leaves no dropped bits: adjust the test"
+    padding = "=" * (-len(token) % 4)
+    for spelling in spellings:  # the same bytes, for a lenient decoder
+        assert base64.urlsafe_b64decode(spelling + padding) == base64.urlsafe_b64decode(
+            token + padding
+        )
+    assert (await gateway.post("/oauth2/v3/revoke", data={"token": token})).status == 200
+    for value in (token, *spellings):
+        answer = await gateway.get("/pdl", headers={"Authorization": f"Bearer {value}"})
+        assert answer.status == 401, (value[-2:], await answer.text())
+    # a non-canonical spelling of a live token is refused as well (one token, one text)
+    fresh = await get_token(gateway, alice)
+    assert (await gateway.get("/pdl", headers={"Authorization": f"Bearer {fresh}"})).status == 200
+    for value in other_spellings(fresh):
+        answer = await gateway.get("/pdl", headers={"Authorization": f"Bearer {value}"})
+        assert answer.status == 401, value[-2:]
 
 
 # -- nothing personal in logs, nothing in clear in Redis ---------------------------------------
