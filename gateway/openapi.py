@@ -344,7 +344,7 @@ def _offline_settings() -> Any:
             "ENEDIS_CLIENT_ID": "offline",
             "ENEDIS_CLIENT_SECRET": "offline",
             "GATEWAY_SECRET_KEY": "offline-document-generation-key-0123456789",
-            "ADMIN_API_KEY": "offline",
+            "ADMIN_API_KEY": "offline-document-generation-admin-key",
         }
     )
 

@@ -512,6 +512,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
                 "new": result.new,
                 "existing": result.existing,
             },
+            secret=True,  # the customer's usage points
         )
     count = len(result.usage_point_ids)
     return _page(

@@ -316,6 +316,9 @@ async def test_oversized_request_lines_and_headers_through_a_socket(
             statuses[name] = status
             assert 400 <= status < 500, (name, answer[:500])
             assert b"Traceback" not in answer
+            # no software banner, even on the answers aiohttp makes before any route
+            head = answer.split(b"\r\n\r\n", 1)[0].lower()
+            assert b"aiohttp" not in head and b"python" not in head, (name, head)
         # the only one that reaches the gateway: refused on its Content-Length, in dialect
         assert statuses["declared huge body"] == 413
         # the replica is unharmed

@@ -637,3 +637,81 @@ async def test_security_headers_on_html_pages(gateway: Any) -> None:
     # JSON answers: nosniff, and no HTML policy needed
     api = await gateway.get("/health/live")
     assert api.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# -- small ones: caching, HSTS, banner, ops paths, request ids --------------------------------
+
+
+async def test_personal_data_is_never_stored_by_caches(gateway: Any) -> None:
+    """Every answer of a route that carries personal data says ``Cache-Control: no-store``:
+    data routes of the v5 and legacy surfaces, the account, its usage points, credentials."""
+    alice = await ready_account(gateway)
+    point = alice.usage_points[0]
+    start, end = day_range(5)
+    right = {"Authorization": basic(alice.client_id, alice.client_secret)}
+    password = {"email": alice.email, "password": alice.password}
+    answers = {
+        "v5 data": await gateway.get(
+            DAILY.path,
+            params={"usage_point_id": point, "start": start, "end": end},
+            headers=alice.bearer,
+        ),
+        "v5 identity": await gateway.get(
+            "/customers_upc/v5/usage_points/contracts",
+            params={"usage_point_id": point},
+            headers=alice.bearer,
+        ),
+        "legacy contracts": await gateway.get(f"/contracts/{point}", headers=alice.bearer),
+        "legacy identity (cache)": await gateway.get(
+            f"/identity/{point}/cache", headers={"Authorization": alice.client_secret}
+        ),
+        "legacy data": await gateway.get(
+            f"/daily_consumption/{point}/start/{start}/end/{end}", headers=right
+        ),
+        "another's point": await gateway.get(f"/contracts/{'1' * 14}", headers=alice.bearer),
+        "account": await gateway.get("/accounts/me", headers=alice.bearer),
+        "usage points": await gateway.get("/pdl", headers=alice.bearer),
+        "credentials": await gateway.post("/accounts/credentials", json=password),
+        "token": await gateway.post(
+            "/oauth2/v3/token", data={"grant_type": "client_credentials"}, headers=right
+        ),
+    }
+    for name, answer in answers.items():
+        assert answer.status < 500, (name, answer.status)
+        assert answer.headers.get("Cache-Control") == "no-store", (name, answer.headers)
+    # the public routes stay cacheable
+    assert "Cache-Control" not in (await gateway.get("/health/live")).headers
+
+
+async def test_hsts_with_an_https_public_url_and_no_server_banner(
+    aiohttp_client: Any, clean_services: Services, gateway: Any
+) -> None:
+    secure = await gateway_with(aiohttp_client, clean_services, PUBLIC_URL="https://gw.example")
+    for path in ("/health/live", "/no/such/path", "/accounts/me"):
+        answer = await secure.get(path)
+        assert answer.headers["Strict-Transport-Security"].startswith("max-age="), path
+        assert "Strict-Transport-Security" not in (await gateway.get(path)).headers, path
+    for answer in (
+        await gateway.get("/health/live"),
+        await gateway.get("/no/such/path"),
+        await gateway.post("/health/live"),
+        await gateway.get("/accounts/me"),
+        await gateway.get(DAILY.path),
+    ):
+        banner = answer.headers.get("Server", "")
+        assert "aiohttp" not in banner and "Python" not in banner, banner
+
+
+async def test_ops_routes_have_no_trailing_slash_twins(gateway: Any) -> None:
+    """``/metrics/`` slipped past the compose file's ``location = /metrics`` block."""
+    for path in ("/metrics", "/health/live", "/health/ready", "/openapi.json"):
+        assert (await gateway.get(path)).status == 200, path
+        assert (await gateway.get(path + "/")).status == 404, path
+
+
+def test_request_ids_are_checked_whole() -> None:
+    from gateway.observability.request_id import accept_or_generate
+
+    assert accept_or_generate("req-1.A_b") == "req-1.A_b"
+    for bad in ("req-1\n", "req 1", "a" * 129, "", "r\u00e9q"):
+        assert accept_or_generate(bad) != bad, repr(bad)
