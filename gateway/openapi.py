@@ -101,6 +101,13 @@ class V5Error(Schema):
     error_description = fields.String(
         required=True, metadata={"example": "Start date should be before end date."}
     )
+    hint = fields.String(
+        required=False,
+        metadata={
+            "description": "The gateway's advice, when Enedis' own text (kept as Enedis "
+            "words it) does not say how to fix the request; Enedis' clients ignore it."
+        },
+    )
 
 
 class LegacyError(Schema):

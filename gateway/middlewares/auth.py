@@ -19,7 +19,7 @@ from aiohttp import web
 from gateway import state
 from gateway.accounts.principal import Principal
 from gateway.client_address import client_address
-from gateway.errors import GatewayError
+from gateway.errors import NO_CONSENT_MESSAGE, GatewayError
 from gateway.request_keys import DATA_REQUEST, PRINCIPAL
 from gateway.routing import Auth, Handler, Surface, spec_of
 
@@ -68,11 +68,7 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         request[DATA_REQUEST] = data_request
         grant = await accounts.grant_for(principal, data_request.usage_point_id)
         if grant is None:
-            raise GatewayError(
-                403,
-                "GW-NO-CONSENT",
-                "No consent recorded through this gateway for this usage point.",
-            )
+            raise GatewayError(403, "GW-NO-CONSENT", NO_CONSENT_MESSAGE)
         if not grant.usable:
             raise GatewayError(
                 403,

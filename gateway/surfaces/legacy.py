@@ -34,7 +34,7 @@ from gateway.data.request import CacheMode, DataRequest, cache_mode_from_headers
 from gateway.enedis import rules
 from gateway.enedis import upstream_errors as enedis_errors
 from gateway.enedis.catalogue import BY_NAME, Endpoint, history_deadline
-from gateway.errors import GatewayError, forbidden, unavailable
+from gateway.errors import NO_CONSENT_MESSAGE, GatewayError, forbidden, unavailable
 from gateway.openapi import LEGACY, PUBLIC, error_responses
 from gateway.quota import UPSTREAM
 from gateway.request_keys import DATA_REQUEST, FETCHED, PRINCIPAL
@@ -132,7 +132,7 @@ def day_of(request: web.Request, field: Literal["start", "end"]) -> date:
 
 
 def _enedis_refusal(error: rules.EnedisError) -> GatewayError:
-    return GatewayError(error.status, error.error, error.error_description)
+    return GatewayError(error.status, error.error, error.error_description, hint=error.hint)
 
 
 def parse_for(endpoint: Endpoint, *, cached: bool) -> Callable[[web.Request], DataRequest]:
@@ -167,10 +167,7 @@ async def owned_grant(request: web.Request, usage_point_id: str) -> UsagePointGr
     principal: Principal = request[PRINCIPAL]
     grant = await request.app[state.ACCOUNTS].grant_for(principal, usage_point_id)
     if grant is None:
-        raise forbidden(
-            "No consent recorded through this gateway for this usage point.",
-            code="GW-NO-CONSENT",
-        )
+        raise forbidden(NO_CONSENT_MESSAGE, code="GW-NO-CONSENT")
     return grant
 
 
