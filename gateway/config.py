@@ -364,7 +364,8 @@ SETTINGS: tuple[Setting, ...] = (
         "auth_max_failures",
         _int(1),
         "10",
-        "Failed password/secret attempts allowed per window, per account and per address.",
+        "Failed attempts allowed per window, per account and per client address (passwords "
+        "and secrets counted apart; a right secret is never refused).",
     ),
     Setting(
         "AUTH_FAILURE_WINDOW_SECONDS",
