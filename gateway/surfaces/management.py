@@ -122,7 +122,8 @@ def _json(schema: Any, data: Any, *, status: int = 200, secret: bool = False) ->
     summary="Create an account",
     description="Creates an account for the email and returns its `client_id` and "
     "`client_secret`. The secret is shown here and by `POST /accounts/credentials` (with the "
-    "password) only: keep it.",
+    "password) only: keep it. Sign-ups are limited per client address and for everyone "
+    "(429 with `Retry-After`).",
     security=PUBLIC,
     requestBody=_json_body(_SIGNUP, "The account's email and password (12 characters or more)."),
     responses={
