@@ -158,6 +158,8 @@ class Stack:
             # quotas must not interfere with the measures
             "USER_DAILY_LIMIT_NO_CACHE": "1000000",
             "USER_DAILY_LIMIT_WITH_CACHE": "100000000",
+            "SIGNUP_ADDRESS_LIMIT": "1000000",
+            "SIGNUP_GLOBAL_LIMIT": "1000000",
             # B3 queues 300 calls (~66 s at 4.5/s), B4/B5 105 calls (~23 s)
             "UPSTREAM_MAX_WAIT_SECONDS": "180",
             "UPSTREAM_DEADLINE_SECONDS": "180",

@@ -1,4 +1,4 @@
-"""The `gateway` command: serve, migrate, sandbox, dev, healthcheck, openapi, env-example."""
+"""The `gateway` command: serve, migrate, admin, sandbox, dev, healthcheck, openapi, env-example."""
 
 from __future__ import annotations
 
@@ -49,6 +49,52 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     configure_logging(env.get("LOG_LEVEL", "INFO"))
     applied = apply_migrations(url)
     print(f"migrations: {applied} applied, database up to date")
+    return 0
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    """``gateway admin grant|revoke EMAIL``: confirm (or withdraw) an account's admin
+    rights, which also need its email in ``ADMIN_EMAILS``; effective on the next request."""
+    import asyncio
+
+    import asyncpg
+
+    from gateway.accounts import repository
+    from gateway.config import SETTINGS
+
+    env = _environment(args.env_file)
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        raise ConfigError("DATABASE_URL is required: PostgreSQL URL of the accounts")
+    email_key = args.email.strip().lower()
+    granted = args.action == "grant"
+
+    async def run() -> bool:
+        conn = await asyncpg.connect(url, timeout=10)
+        try:
+            return await repository.confirm_admin(conn, email_key, granted)
+        finally:
+            await conn.close()
+
+    try:
+        found = asyncio.run(run())
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise ConfigError(f"DATABASE_URL: cannot update the accounts ({exc})") from None
+    if not found:
+        print(f"gateway: no account has the email {args.email!r}", file=sys.stderr)
+        return 1
+    if not granted:
+        print(f"admin rights withdrawn from {email_key}")
+        return 0
+    setting = next(s for s in SETTINGS if s.env == "ADMIN_EMAILS")
+    listed = setting.parse(env.get("ADMIN_EMAILS", ""))
+    print(f"admin rights confirmed for {email_key}")
+    if email_key not in listed:
+        print(
+            f"note: {email_key} is not in ADMIN_EMAILS here: it is an admin only on replicas "
+            "whose ADMIN_EMAILS lists it",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -109,6 +155,14 @@ def parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="apply the database migrations (idempotent)")
     migrate.add_argument("--env-file")
     migrate.set_defaults(func=cmd_migrate)
+
+    admin = sub.add_parser(
+        "admin", help="confirm or withdraw an account's admin rights (ADMIN_EMAILS)"
+    )
+    admin.add_argument("action", choices=("grant", "revoke"))
+    admin.add_argument("email", help="the account's email (any case)")
+    admin.add_argument("--env-file")
+    admin.set_defaults(func=cmd_admin)
 
     sandbox = sub.add_parser("sandbox", help="run the Enedis sandbox simulator alone")
     sandbox.add_argument("--env-file")

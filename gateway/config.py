@@ -8,6 +8,7 @@ A missing or malformed setting raises ``ConfigError`` with one line naming it.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -91,6 +92,16 @@ def _csv(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(raw: str) -> tuple[IPNetwork, ...]:
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in _csv(raw))
+    except ValueError:
+        raise ValueError("must be comma-separated addresses or CIDRs (10.0.0.0/8)") from None
+
+
 def _emails(raw: str) -> tuple[str, ...]:
     return tuple(item.lower() for item in _csv(raw))
 
@@ -112,8 +123,11 @@ def _optional_int(low: int) -> Callable[[str], int | None]:
     return parse
 
 
-def _optional_str(raw: str) -> str | None:
-    return raw.strip() or None
+def _optional_str(min_length: int) -> Callable[[str], str | None]:
+    def parse(raw: str) -> str | None:
+        return _str(min_length)(raw) if raw.strip() else None
+
+    return parse
 
 
 _DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
@@ -264,9 +278,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ADMIN_API_KEY",
         "admin_api_key",
-        _optional_str,
+        _optional_str(32),
         "",
-        "Key for the admin routes (header ADMIN_API_KEY); empty disables it.",
+        "Key for the admin routes (header ADMIN_API_KEY), at least 32 characters; empty "
+        "disables it.",
         secret=True,
     ),
     Setting(
@@ -274,7 +289,8 @@ SETTINGS: tuple[Setting, ...] = (
         "admin_emails",
         _emails,
         "",
-        "Comma-separated account emails allowed on the admin routes.",
+        "Comma-separated account emails allowed on the admin routes, once an operator "
+        "confirmed each account (gateway admin grant EMAIL).",
     ),
     Setting(
         "ENEDIS_RATE_LIMIT",
@@ -396,7 +412,8 @@ SETTINGS: tuple[Setting, ...] = (
         "auth_max_failures",
         _int(1),
         "10",
-        "Failed password/secret attempts allowed per window, per account and per address.",
+        "Failed attempts allowed per window, per account and per client address (passwords "
+        "and secrets counted apart; a right secret is never refused).",
     ),
     Setting(
         "AUTH_FAILURE_WINDOW_SECONDS",
@@ -404,6 +421,29 @@ SETTINGS: tuple[Setting, ...] = (
         _int(1),
         "900",
         "Window of the failed-attempt throttle.",
+    ),
+    Setting(
+        "SIGNUP_ADDRESS_LIMIT",
+        "signup_address_limit",
+        _int(1),
+        "10",
+        "Sign-ups allowed per client address per hour (each costs two argon2id hashes).",
+    ),
+    Setting(
+        "SIGNUP_GLOBAL_LIMIT",
+        "signup_global_limit",
+        _int(1),
+        "30",
+        "Sign-ups allowed per minute for everyone together, on every replica.",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        "trusted_proxies",
+        _networks,
+        "",
+        "Comma-separated CIDRs of the reverse proxies in front of the gateway: the client "
+        "address is then the right-most X-Forwarded-For hop not in them (empty: the peer "
+        "address, X-Forwarded-For ignored).",
     ),
     Setting(
         "SHUTDOWN_GRACE_SECONDS",
@@ -464,6 +504,9 @@ class Settings:
     cache_stale: int
     auth_max_failures: int
     auth_failure_window: int
+    signup_address_limit: int
+    signup_global_limit: int
+    trusted_proxies: tuple[IPNetwork, ...]
     shutdown_grace: float
     cors_origins: tuple[str, ...]
     max_body_bytes: int

@@ -11,6 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 QUOTA_EXCEEDED = "GW-QUOTA-EXCEEDED"
+NO_CONSENT_MESSAGE = (
+    "No consent recorded through this gateway for this usage point: give it through "
+    "/oauth/authorize (authenticated as this account), then retry."
+)
 
 
 class GatewayError(Exception):
@@ -25,6 +29,7 @@ class GatewayError(Exception):
         field: str | None = None,
         headers: Mapping[str, str] | None = None,
         location: tuple[str, ...] | None = None,
+        hint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -33,6 +38,8 @@ class GatewayError(Exception):
         self.field = field
         self.headers: dict[str, str] = dict(headers or {})
         self.location = location
+        # how to fix it, when ``message`` is Enedis' own text (kept as Enedis words it)
+        self.hint = hint
 
     def __repr__(self) -> str:
         return f"GatewayError({self.status}, {self.code!r}, {self.message!r})"

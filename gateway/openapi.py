@@ -111,6 +111,13 @@ class V5Error(Schema):
     error_description = fields.String(
         required=True, metadata={"example": "Start date should be before end date."}
     )
+    hint = fields.String(
+        required=False,
+        metadata={
+            "description": "The gateway's advice, when Enedis' own text (kept as Enedis "
+            "words it) does not say how to fix the request; Enedis' clients ignore it."
+        },
+    )
 
 
 class LegacyError(Schema):
@@ -355,7 +362,7 @@ def _offline_settings() -> Any:
             "ENEDIS_CLIENT_ID": "offline",
             "ENEDIS_CLIENT_SECRET": "offline",
             "GATEWAY_SECRET_KEY": "offline-document-generation-key-0123456789",
-            "ADMIN_API_KEY": "offline",
+            "ADMIN_API_KEY": "offline-document-generation-admin-key",
         }
     )
 

@@ -87,6 +87,9 @@ _LEGACY_PREFIXES = (
     "/ecowatt",
     "/edf",
     "/reset",
+    "/admin/reset",
+    "/admin/rte",
+    "/admin/edf",
 )
 
 

@@ -54,6 +54,9 @@ class Services:
             "LOG_LEVEL": "INFO",
             # the upstream generation under test: TEST_ENEDIS_API=v5 runs the suite on v5
             "ENEDIS_API": ENEDIS_API,
+            # tests sign up many accounts from one address (the throttle has its own test)
+            "SIGNUP_ADDRESS_LIMIT": "100000",
+            "SIGNUP_GLOBAL_LIMIT": "100000",
         }
         env.update(overrides)
         return env

@@ -51,13 +51,18 @@ def b64e(data: bytes) -> str:
 
 
 def b64d(text: str) -> bytes:
-    """Decode unpadded base64url; raises ``ValueError`` on anything else."""
+    """Decode canonical unpadded base64url (as ``b64e`` writes it); raises ``ValueError``
+    on anything else. Canonical: the unused low bits of the last character are zero, so
+    that one byte string has one text (``...Q`` and ``...R`` may decode alike)."""
     if not text or any(ch not in _B64_ALPHABET for ch in text):
         raise ValueError("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         raise ValueError("not base64url") from None
+    if b64e(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 _B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -162,6 +167,7 @@ class TokenClaims:
     token_version: int
     expires_at: int  # epoch seconds
     cache_key: bytes
+    nonce: bytes = b""  # of the token's encryption (set by ``decode``): names the token
 
     @property
     def expired(self) -> bool:
@@ -207,14 +213,16 @@ class TokenCodec:
                 token_version=int(data["v"]),
                 expires_at=int(data["e"]),
                 cache_key=b64d(str(data["k"])),
+                nonce=raw[1 : 1 + _NONCE],
             )
         except (InvalidTag, ValueError, KeyError, TypeError):
             return None
 
 
-def token_digest(token: str) -> str:
-    """The name of a revoked token in Redis (never the token itself)."""
-    return hashlib.sha256(token.encode()).hexdigest()[:40]
+def token_digest(claims: TokenClaims) -> str:
+    """The name of a revoked token in Redis (never the token itself): a digest of its
+    decoded nonce, not of its text, so no other spelling of the token escapes it."""
+    return hashlib.sha256(b"enedis-gateway/revoked-token/v1" + claims.nonce).hexdigest()[:40]
 
 
 # -- OAuth state ------------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Edge validation of the management surface: JSON bodies, query strings, content types."""
+"""Edge validation of request bodies and queries: JSON bodies, forms, content types.
+
+Every body the gateway reads goes through ``load_json`` or ``read_fields``: a body that
+cannot be parsed (malformed JSON, a multipart type without boundary, an unknown charset,
+bytes that are not UTF-8) is a 400 with the route's code, never a 5xx."""
 
 from __future__ import annotations
 
@@ -68,6 +72,41 @@ def decode_json(raw: bytes) -> Any | None:
         return data if _is_text(data) else None
     except (ValueError, RecursionError):
         return None
+
+
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+# what aiohttp raises on a form it cannot parse: no multipart boundary or a broken one
+# (ValueError), bytes that are not in the charset (UnicodeDecodeError, a ValueError), an
+# unknown charset (LookupError)
+_UNPARSABLE: tuple[type[Exception], ...] = (ValueError, LookupError)
+
+
+async def read_fields(request: web.Request, *, code: str) -> dict[str, str]:
+    """The text fields of a form (urlencoded or multipart) or JSON object body; {} for an
+    empty body of another type. 400 ``code`` when the body cannot be parsed, 415 for a
+    non-empty body of another type. File parts and non-text JSON values are left out."""
+    content_type = request.content_type
+    if content_type in FORM_TYPES:
+        try:
+            form = await request.post()
+        except _UNPARSABLE:
+            raise GatewayError(
+                400, code, f"The body is not a valid {content_type} form.", field="body"
+            ) from None
+        return {key: value for key, value in form.items() if isinstance(value, str)}
+    if content_type == "application/json":
+        data = decode_json(await request.read())
+        if data is None:
+            raise GatewayError(400, code, "The body is not valid JSON.", field="body")
+        if not isinstance(data, dict):
+            raise GatewayError(400, code, "The body must be an object.", field="body")
+        return {str(key): value for key, value in data.items() if isinstance(value, str)}
+    if await request.read():
+        raise GatewayError(
+            415, code, "Le Content-Type doit être application/x-www-form-urlencoded", field="body"
+        )
+    return {}
 
 
 async def load_json(request: web.Request, schema: Schema) -> dict[str, Any]:

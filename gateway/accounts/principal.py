@@ -14,7 +14,6 @@ class Principal:
     client_id: str
     cache_key: bytes = field(repr=False)  # keyring.account_cache_key(client_secret, account_id)
     token_version: int
-    is_admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)

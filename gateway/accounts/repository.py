@@ -35,6 +35,7 @@ class AccountRow:
     secret_sealed: bytes
     token_version: int
     created_at: datetime
+    admin_confirmed: bool = False  # by an operator (`gateway admin grant EMAIL`)
 
     @classmethod
     def of(cls, record: Any) -> AccountRow:
@@ -48,6 +49,7 @@ class AccountRow:
             secret_sealed=bytes(record["secret_sealed"]),
             token_version=int(record["token_version"]),
             created_at=record["created_at"],
+            admin_confirmed=bool(record["admin_confirmed"]),
         )
 
 
@@ -73,7 +75,7 @@ class UsagePointRow:
 # Column lists are constants of this module (no input ever reaches the SQL text).
 _ACCOUNT_COLUMNS = (
     "id, client_id, email, email_key, password_hash, secret_digest, secret_sealed, "
-    "token_version, created_at"
+    "token_version, created_at, (admin_confirmed_at IS NOT NULL) AS admin_confirmed"
 )
 _POINT_COLUMNS = "usage_point_id, name, consent_start, consent_expires_at, consent_status"
 
@@ -132,9 +134,9 @@ async def account_id_by_client_id(conn: Any, client_id: str) -> str | None:
 
 
 async def snapshot_rows(conn: Any, account_id: str) -> list[Any]:
-    """The account's version and email key, with one row per usage point (LEFT JOIN)."""
+    """The account's version, with one row per usage point (LEFT JOIN)."""
     rows: list[Any] = await conn.fetch(
-        "SELECT a.token_version, a.email_key, u.usage_point_id, u.consent_start,"
+        "SELECT a.token_version, u.usage_point_id, u.consent_start,"
         " u.consent_expires_at, u.consent_status"
         " FROM accounts a LEFT JOIN usage_points u ON u.account_id = a.id WHERE a.id = $1",
         account_id,
@@ -248,6 +250,18 @@ async def admin_list(conn: Any, limit: int, offset: int) -> tuple[list[Any], int
     )
     total = await conn.fetchval("SELECT count(*) FROM accounts")
     return records, int(total or 0)
+
+
+async def confirm_admin(conn: Any, email_key: str, confirmed: bool) -> bool:
+    """Record (or withdraw) an operator's admin confirmation; False: no such account."""
+    value = await conn.fetchval(
+        "UPDATE accounts SET admin_confirmed_at = CASE WHEN $2 THEN"
+        " coalesce(admin_confirmed_at, now()) END, updated_at = now()"
+        " WHERE email_key = $1 RETURNING id",
+        email_key,
+        confirmed,
+    )
+    return value is not None
 
 
 async def account_exists(conn: Any, account_id: str) -> bool:

@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 
 import asyncpg
 
+from gateway import redis_keys
 from gateway.accounts import crypto, repository
 from gateway.accounts.consent import STATE_TTL_SECONDS, add_duration, parse_usage_point_ids
 from gateway.accounts.consent_v2 import (
@@ -40,11 +41,15 @@ from gateway.accounts.consent_v2 import (
 from gateway.accounts.principal import Principal, UsagePointGrant
 from gateway.accounts.repository import DB_ERRORS, AccountRow, UsagePointRow
 from gateway.accounts.snapshot import (
+    SIGNUP_ADDRESS_WINDOW_SECONDS,
+    SIGNUP_GLOBAL_WINDOW_SECONDS,
     AccountRedis,
+    Failure,
     PointGrant,
     RedisUnavailable,
     Snapshot,
     quota_pattern,
+    signup_address_key,
 )
 from gateway.cache.store import CacheStore
 from gateway.config import Settings
@@ -222,7 +227,7 @@ class Accounts:
                 if allow_raw_secret:
                     return await self._by_secret(value, None, client_address)
                 raise invalid_token()
-            return await self._by_token(value, claims)
+            return await self._by_token(claims)
         if lowered == "basic" and value:
             client_id, secret = parse_basic(value)
             return await self._by_secret(secret, client_id, client_address)
@@ -236,10 +241,10 @@ class Accounts:
         """The client-credentials grant: both halves must match."""
         return await self._by_secret(client_secret, client_id, client_address)
 
-    async def _by_token(self, token: str, claims: crypto.TokenClaims) -> Principal:
+    async def _by_token(self, claims: crypto.TokenClaims) -> Principal:
         if claims.expired:
             raise invalid_token("The access token has expired.")
-        digest = crypto.token_digest(token)
+        digest = crypto.token_digest(claims)
         try:
             read = await self.redis.hot_read(claims.account_id, revoked_digest=digest)
             if read.revoked:
@@ -254,7 +259,6 @@ class Accounts:
             claims.client_id,
             claims.cache_key,
             claims.token_version,
-            snapshot.is_admin,
         )
         _CURRENT.set((principal, snapshot))
         return principal
@@ -291,13 +295,10 @@ class Accounts:
             )
         ):
             await self._secret_failed(address, client_id)
+        # the right secret: never refused because of failure counters (only failing
+        # attempts are throttled; a secret of 256 random bits cannot be guessed)
         try:
-            read = await self.redis.hot_read(
-                hit.account_id, address_digest=address, count_account_failures=True
-            )
-            limit = self.settings.auth_max_failures
-            if read.address_failures >= limit or read.account_failures >= limit:
-                raise await self._throttled(address, hit.account_id)
+            read = await self.redis.hot_read(hit.account_id)
             snapshot = read.snapshot or await self._rebuild(hit.account_id, read.generation)
         except RedisUnavailable:
             snapshot = await self._snapshot_from_db(hit.account_id)
@@ -316,7 +317,6 @@ class Accounts:
             hit.client_id,
             account_cache_key(secret, hit.account_id),
             snapshot.version,
-            snapshot.is_admin,
         )
         _CURRENT.set((principal, snapshot))
         return principal
@@ -353,32 +353,33 @@ class Accounts:
                     account_id = await repository.account_id_by_client_id(conn, client_id[:200])
             except GatewayError:
                 account_id = None
-        await self._count_failure(address, account_id)
+        await self._count_failure(Failure.SECRET, address, account_id)
         raise invalid_client()
 
-    async def _count_failure(self, address: str, account_id: str | None) -> None:
+    async def _count_failure(self, kind: Failure, address: str, account_id: str | None) -> None:
+        """Count a failed attempt of ``kind``; 429 once the allowance is spent."""
         try:
             by_address, by_account = await self.redis.record_failure(
-                address, account_id, self.settings.auth_failure_window
+                kind, address, account_id, self.settings.auth_failure_window
             )
         except RedisUnavailable:
             return
         limit = self.settings.auth_max_failures
         if by_address > limit or by_account > limit:
-            raise await self._throttled(address, account_id)
+            raise await self._throttled(kind, address, account_id)
 
-    async def _check_throttle(self, address: str, account_id: str | None) -> None:
+    async def _check_throttle(self, kind: Failure, address: str, account_id: str | None) -> None:
         try:
-            by_address, by_account = await self.redis.failures(address, account_id)
+            by_address, by_account = await self.redis.failures(kind, address, account_id)
         except RedisUnavailable:
             return
         limit = self.settings.auth_max_failures
         if by_address >= limit or by_account >= limit:
-            raise await self._throttled(address, account_id)
+            raise await self._throttled(kind, address, account_id)
 
-    async def _throttled(self, address: str, account_id: str | None) -> GatewayError:
+    async def _throttled(self, kind: Failure, address: str, account_id: str | None) -> GatewayError:
         try:
-            retry_after = await self.redis.retry_after(address, account_id)
+            retry_after = await self.redis.retry_after(kind, address, account_id)
         except RedisUnavailable:
             retry_after = self.settings.auth_failure_window
         return too_many(
@@ -402,8 +403,7 @@ class Accounts:
                 int(row["consent_expires_at"].timestamp()),
                 row["consent_status"],
             )
-        is_admin = rows[0]["email_key"] in self.settings.admin_emails
-        return Snapshot(account_id, int(rows[0]["token_version"]), is_admin, points)
+        return Snapshot(account_id, int(rows[0]["token_version"]), points)
 
     async def _rebuild(self, account_id: str, generation: str) -> Snapshot | None:
         """Rebuild a missing snapshot from PostgreSQL; concurrent rebuilds of the same
@@ -484,7 +484,7 @@ class Accounts:
         try:
             await self.redis.revoke_token(
                 claims.account_id,
-                crypto.token_digest(token.strip()),
+                crypto.token_digest(claims),
                 claims.expires_at - int(time.time()) + 1,
             )
         except RedisUnavailable:
@@ -493,7 +493,35 @@ class Accounts:
 
     # -- sign-up and password-confirmed actions ---------------------------------------------
 
-    async def signup(self, email: str, password: str) -> tuple[str, Credentials]:
+    async def _signup_allowed(self, client_address: str) -> None:
+        """Each sign-up costs two argon2id hashes: at most ``SIGNUP_ADDRESS_LIMIT`` an hour
+        per client address, and ``SIGNUP_GLOBAL_LIMIT`` a minute for everyone (429 with
+        Retry-After). An address over its limit does not spend the global allowance. With
+        Redis down, sign-ups are not throttled (logged)."""
+        address = signup_address_key(self.addresses.digest(client_address))
+        try:
+            count, left = await self.redis.count_in_window(address, SIGNUP_ADDRESS_WINDOW_SECONDS)
+            if count > self.settings.signup_address_limit:
+                raise too_many(
+                    "Too many sign-ups from this address; retry later.",
+                    left,
+                    code="too_many_signups",
+                )
+            count, left = await self.redis.count_in_window(
+                redis_keys.SIGNUP_ALL, SIGNUP_GLOBAL_WINDOW_SECONDS
+            )
+        except RedisUnavailable:
+            log.warning("sign-ups are not throttled (redis unavailable)")
+            return
+        if count > self.settings.signup_global_limit:
+            raise too_many(
+                "Too many sign-ups at the moment; retry shortly.", left, code="too_many_signups"
+            )
+
+    async def signup(
+        self, email: str, password: str, *, client_address: str
+    ) -> tuple[str, Credentials]:
+        await self._signup_allowed(client_address)
         account_id = str(uuid.uuid4())
         client_id = crypto.new_client_id()
         client_secret = crypto.new_client_secret()
@@ -541,14 +569,16 @@ class Accounts:
                     field="email",
                 )
         account_id = row.id if row is not None else None
-        await self._check_throttle(address, account_id)
+        # a password can be guessed: once its allowance is spent, it is not even checked
+        # (counted apart from secrets: the account's client_secret keeps working)
+        await self._check_throttle(Failure.PASSWORD, address, account_id)
         if row is None:
             await asyncio.to_thread(crypto.burn_password_check, password, self.password_cost)
             ok = False
         else:
             ok = await asyncio.to_thread(crypto.verify_password, row.password_hash, password)
         if not ok or row is None:
-            await self._count_failure(address, account_id)
+            await self._count_failure(Failure.PASSWORD, address, account_id)
             field = "password" if principal is not None else "email"
             raise GatewayError(
                 401,
@@ -615,8 +645,17 @@ class Accounts:
                 return None
             return row, await repository.count_points(conn, account_id)
 
-    def is_admin_email(self, email_key: str) -> bool:
-        return email_key in self.settings.admin_emails
+    def admin_rights(self, account: AccountRow) -> bool:
+        """An admin: the account's email is listed in ``ADMIN_EMAILS`` (the current
+        settings of this replica) and an operator confirmed it (``gateway admin grant``),
+        as emails are not verified."""
+        return account.admin_confirmed and account.email_key in self.settings.admin_emails
+
+    async def is_admin(self, principal: Principal) -> bool:
+        """``admin_rights`` of the account, read now (admin routes only: one DB read)."""
+        async with self._db() as conn:
+            row = await repository.account_by_id(conn, principal.account_id)
+        return row is not None and self.admin_rights(row)
 
     # -- consent -------------------------------------------------------------------------------
 
@@ -895,15 +934,14 @@ class Accounts:
         return hmac.compare_digest(expected.encode(), presented.encode())
 
     async def check_admin_key(self, presented: str | None, *, client_address: str) -> bool:
-        """True for the right ``ADMIN_API_KEY``; False when none is presented; a wrong key
-        counts as a failed attempt of the client address (401, then 429)."""
+        """True for the right ``ADMIN_API_KEY`` (never throttled); False when none is
+        presented; a wrong key counts as a failed attempt of the client address (401, then
+        429)."""
         if not presented:
             return False
-        address = self.addresses.digest(client_address)
-        await self._check_throttle(address, None)
         if self.admin_key_ok(presented):
             return True
-        await self._count_failure(address, None)
+        await self._count_failure(Failure.SECRET, self.addresses.digest(client_address), None)
         raise GatewayError(401, "admin_required", "The ADMIN_API_KEY is not valid.")
 
     async def admin_accounts(self, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:

@@ -1,21 +1,23 @@
 """What an account may do, as the hot path reads it: one Redis hash per account.
 
-``{a:<id>}:snap`` holds the current token version (``v``), whether the account is an admin
-(``adm``) and, for each granted usage point, ``p:<point digest>`` = ``start:expiry:status``
-(epoch seconds; usage point ids never appear in clear). It is derived from PostgreSQL and
-rebuilt from it when missing. ``{a:<id>}:gen`` is bumped after every change committed to
-PostgreSQL: a rebuild that read the database before the change does not write its stale
-copy (compare-and-write in one script).
+``{a:<id>}:snap`` holds the current token version (``v``) and, for each granted usage
+point, ``p:<point digest>`` = ``start:expiry:status`` (epoch seconds; usage point ids never
+appear in clear); admin rights are not cached (they follow the current settings). It is
+derived from PostgreSQL and rebuilt from it when missing. ``{a:<id>}:gen`` is bumped after
+every change committed to PostgreSQL: a rebuild that read the database before the change
+does not write its stale copy (compare-and-write in one script).
 
 Other keys of an account here: ``{a:<id>}:rt:<digest>`` (a revoked access token, until its
-expiry), ``{a:<id>}:authfail`` (failed secret/password attempts), ``{a:<id>}:states`` (its
-outstanding OAuth states). Application-wide: ``oauth:state:<id>`` and
-``authfail:addr:<digest>``.
+expiry; the digest is of the token's nonce), ``{a:<id>}:authfail`` and ``{a:<id>}:pwfail``
+(failed secret and failed password attempts, counted apart), ``{a:<id>}:states`` (its
+outstanding OAuth states). Application-wide: ``oauth:state:<id>``, ``authfail:addr:<digest>``
+and ``pwfail:addr:<digest>``, ``signup:addr:<digest>`` and ``signup:all``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import time
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
@@ -70,11 +72,11 @@ class PointGrant:
 class Snapshot:
     account_id: str
     version: int
-    is_admin: bool
     points: Mapping[str, PointGrant] = field(default_factory=dict)  # by point digest
+    # admin rights are not here: they follow the current settings (``Accounts.is_admin``)
 
     def to_fields(self) -> dict[str, str]:
-        fields = {"v": str(self.version), "adm": "1" if self.is_admin else "0"}
+        fields = {"v": str(self.version)}
         for digest, grant in self.points.items():
             fields["p:" + digest] = grant.encode()
         return fields
@@ -91,7 +93,7 @@ class Snapshot:
                 grant = PointGrant.decode(value)
                 if grant is not None:
                     points[key[2:]] = grant
-        return cls(account_id, int(version), fields.get("adm") == "1", points)
+        return cls(account_id, int(version), points)
 
 
 def snap_key(account_id: str) -> str:
@@ -106,20 +108,43 @@ def revoked_key(account_id: str, digest: str) -> str:
     return f"{redis_keys.account_tag(account_id)}:rt:{digest}"
 
 
-def account_failures_key(account_id: str) -> str:
-    return f"{redis_keys.account_tag(account_id)}:authfail"
+class Failure(enum.Enum):
+    """What a failed attempt was: a client secret (or admin key), or a password. Each is
+    counted apart: guessed passwords never throttle the (high-entropy) secret, nor the
+    other way round."""
+
+    SECRET = "authfail"
+    PASSWORD = "pwfail"
+
+
+_ADDRESS_PREFIXES = {
+    Failure.SECRET: redis_keys.AUTH_FAIL_ADDRESS_PREFIX,
+    Failure.PASSWORD: redis_keys.PASSWORD_FAIL_ADDRESS_PREFIX,
+}
+
+
+def account_failures_key(account_id: str, kind: Failure = Failure.SECRET) -> str:
+    return f"{redis_keys.account_tag(account_id)}:{kind.value}"
 
 
 def states_key(account_id: str) -> str:
     return f"{redis_keys.account_tag(account_id)}:states"
 
 
-def address_failures_key(address_digest: str) -> str:
-    return redis_keys.AUTH_FAIL_ADDRESS_PREFIX + address_digest
+def address_failures_key(address_digest: str, kind: Failure = Failure.SECRET) -> str:
+    return _ADDRESS_PREFIXES[kind] + address_digest
 
 
 def state_key(state_id: str) -> str:
     return redis_keys.OAUTH_STATE_PREFIX + state_id
+
+
+SIGNUP_ADDRESS_WINDOW_SECONDS = 3600  # SIGNUP_ADDRESS_LIMIT is per hour
+SIGNUP_GLOBAL_WINDOW_SECONDS = 60  # SIGNUP_GLOBAL_LIMIT is per minute
+
+
+def signup_address_key(address_digest: str) -> str:
+    return redis_keys.SIGNUP_ADDRESS_PREFIX + address_digest
 
 
 def quota_pattern(account_id: str) -> str:
@@ -147,8 +172,6 @@ class HotRead:
     snapshot: Snapshot | None
     generation: str
     revoked: bool = False
-    address_failures: int = 0
-    account_failures: int = 0
 
 
 class AccountRedis:
@@ -178,34 +201,19 @@ class AccountRedis:
         account_id: str,
         *,
         revoked_digest: str | None = None,
-        address_digest: str | None = None,
-        count_account_failures: bool = False,
     ) -> HotRead:
-        """Snapshot + generation (+ revocation, + failure counters): one round trip."""
+        """Snapshot + generation (+ revocation): one round trip. Failure counters are not
+        read here: a right secret or a valid token is never refused because of them."""
         pipe = self.store.client.pipeline(transaction=False)
         pipe.hgetall(snap_key(account_id))
         pipe.get(gen_key(account_id))
         if revoked_digest is not None:
             pipe.exists(revoked_key(account_id, revoked_digest))
-        if address_digest is not None:
-            pipe.get(address_failures_key(address_digest))
-        if count_account_failures:
-            pipe.get(account_failures_key(account_id))
         results: list[Any] = await self._guard(pipe.execute())
         snapshot = Snapshot.from_fields(account_id, results[0]) if results[0] else None
         generation = results[1].decode() if results[1] is not None else ""
-        index = 2
-        revoked = False
-        address_failures = account_failures = 0
-        if revoked_digest is not None:
-            revoked = bool(results[index])
-            index += 1
-        if address_digest is not None:
-            address_failures = int(results[index] or 0)
-            index += 1
-        if count_account_failures:
-            account_failures = int(results[index] or 0)
-        return HotRead(snapshot, generation, revoked, address_failures, account_failures)
+        revoked = bool(results[2]) if revoked_digest is not None else False
+        return HotRead(snapshot, generation, revoked)
 
     async def generation(self, account_id: str) -> str:
         raw = await self._guard(self.store.client.get(gen_key(account_id)))
@@ -237,35 +245,49 @@ class AccountRedis:
 
     # -- throttling -----------------------------------------------------------------------------
 
-    async def failures(self, address_digest: str, account_id: str | None) -> tuple[int, int]:
+    async def failures(
+        self, kind: Failure, address_digest: str, account_id: str | None
+    ) -> tuple[int, int]:
         pipe = self.store.client.pipeline(transaction=False)
-        pipe.get(address_failures_key(address_digest))
+        pipe.get(address_failures_key(address_digest, kind))
         if account_id is not None:
-            pipe.get(account_failures_key(account_id))
+            pipe.get(account_failures_key(account_id, kind))
         results: list[Any] = await self._guard(pipe.execute())
         account = int(results[1] or 0) if account_id is not None else 0
         return int(results[0] or 0), account
 
     async def record_failure(
-        self, address_digest: str, account_id: str | None, window: int
+        self, kind: Failure, address_digest: str, account_id: str | None, window: int
     ) -> tuple[int, int]:
         pipe = self.store.client.pipeline(transaction=False)
-        pipe.incr(address_failures_key(address_digest))
-        pipe.expire(address_failures_key(address_digest), window, nx=True)
+        by_address = address_failures_key(address_digest, kind)
+        pipe.incr(by_address)
+        pipe.expire(by_address, window, nx=True)
         if account_id is not None:
-            pipe.incr(account_failures_key(account_id))
-            pipe.expire(account_failures_key(account_id), window, nx=True)
+            by_account = account_failures_key(account_id, kind)
+            pipe.incr(by_account)
+            pipe.expire(by_account, window, nx=True)
         results: list[Any] = await self._guard(pipe.execute())
         account = int(results[2]) if account_id is not None else 0
         return int(results[0]), account
 
-    async def retry_after(self, address_digest: str, account_id: str | None) -> int:
+    async def retry_after(self, kind: Failure, address_digest: str, account_id: str | None) -> int:
         pipe = self.store.client.pipeline(transaction=False)
-        pipe.ttl(address_failures_key(address_digest))
+        pipe.ttl(address_failures_key(address_digest, kind))
         if account_id is not None:
-            pipe.ttl(account_failures_key(account_id))
+            pipe.ttl(account_failures_key(account_id, kind))
         results: list[Any] = await self._guard(pipe.execute())
         return max([1, *(int(value) for value in results)])
+
+    async def count_in_window(self, key: str, window: int) -> tuple[int, int]:
+        """Count one event under ``key`` in a fixed window of ``window`` seconds: the count
+        so far, and the seconds left of the window."""
+        pipe = self.store.client.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, window, nx=True)
+        pipe.ttl(key)
+        results: list[Any] = await self._guard(pipe.execute())
+        return int(results[0]), max(1, int(results[2]))
 
     # -- OAuth states ---------------------------------------------------------------------------
 

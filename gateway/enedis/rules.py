@@ -2,7 +2,9 @@
 
 Interval semantics are Enedis': ``[start, end[``, dates ``YYYY-MM-DD``, ``start < end``,
 ``end`` at most today in Europe/Paris (so the last day served is yesterday). Every failure
-raises ``EnedisError`` carrying Enedis' status and body.
+raises ``EnedisError`` carrying Enedis' status and body, and for the errors whose Enedis
+text does not say how to fix them, the gateway's ``hint`` (never part of Enedis' body:
+the sandbox answers exactly as Enedis does).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Literal
 
 from gateway.enedis import upstream_errors as errors
-from gateway.enedis.catalogue import DataKind, Endpoint, history_deadline
+from gateway.enedis.catalogue import HISTORY_GRACE_DAYS, DataKind, Endpoint, history_deadline
 from gateway.enedis.upstream_errors import UpstreamError
 
 __all__ = [
@@ -35,11 +37,14 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 class EnedisError(Exception):
     """An Enedis error answer: HTTP status plus ``{"error", "error_description"}`` body."""
 
-    def __init__(self, status: int, error: str, error_description: str) -> None:
+    def __init__(
+        self, status: int, error: str, error_description: str, *, hint: str | None = None
+    ) -> None:
         super().__init__(status, error, error_description)
         self.status = status
         self.error = error
         self.error_description = error_description
+        self.hint = hint  # the gateway's advice, beside Enedis' body
 
     def __str__(self) -> str:
         return f"{self.status} {self.error}: {self.error_description}"
@@ -49,9 +54,12 @@ class EnedisError(Exception):
         return {"error": self.error, "error_description": self.error_description}
 
     @classmethod
-    def from_catalogue(cls, e: UpstreamError, description: str | None = None) -> EnedisError:
+    def from_catalogue(
+        cls, e: UpstreamError, description: str | None = None, *, hint: str | None = None
+    ) -> EnedisError:
         """Build the error of a catalogue entry, optionally with another description."""
-        return cls(e.status, e.code, e.message if description is None else description)
+        message = e.message if description is None else description
+        return cls(e.status, e.code, message, hint=hint)
 
 
 def paris_today(now: datetime | None = None) -> date:
@@ -68,12 +76,21 @@ def is_usage_point_id(value: str) -> bool:
     return _USAGE_POINT_ID.fullmatch(value) is not None
 
 
+#: Enedis spells the usage point errors' code ``Invalid_request``, every other one
+#: ``invalid_request``: kept as Enedis sends it, and said.
+USAGE_POINT_HINT = (
+    "usage_point_id is the 14-digit PRM, leading zeros kept. Enedis writes this error code "
+    "'Invalid_request' (capital I) and its other invalid requests 'invalid_request': compare "
+    "codes without case."
+)
+
+
 def validate_usage_point_id(value: str | None) -> str:
     """Return ``value`` if it is exactly 14 ASCII digits, else raise Enedis' 400."""
     if not value:
-        raise EnedisError.from_catalogue(errors.USAGE_POINT_REQUIRED)
+        raise EnedisError.from_catalogue(errors.USAGE_POINT_REQUIRED, hint=USAGE_POINT_HINT)
     if _USAGE_POINT_ID.fullmatch(value) is None:
-        raise EnedisError.from_catalogue(errors.USAGE_POINT_FORMAT)
+        raise EnedisError.from_catalogue(errors.USAGE_POINT_FORMAT, hint=USAGE_POINT_HINT)
     return value
 
 
@@ -119,9 +136,18 @@ def validate_range(
     if start_day >= end_day:
         raise EnedisError.from_catalogue(errors.START_AFTER_END)
     if end_day > today:
-        raise EnedisError.from_catalogue(errors.END_IN_FUTURE)
-    if start_day < history_deadline(endpoint, today):
-        raise EnedisError.from_catalogue(errors.HISTORY)
+        raise EnedisError.from_catalogue(
+            errors.END_IN_FUTURE,
+            hint=f"The end date is excluded ([start, end[): it can be today ({today}) at the "
+            "latest, and the last day served is then yesterday.",
+        )
+    deadline = history_deadline(endpoint, today)
+    if start_day < deadline:
+        raise EnedisError.from_catalogue(
+            errors.HISTORY,
+            hint=f"The earliest start date allowed today is {deadline} "
+            f"({endpoint.history_months} months and {HISTORY_GRACE_DAYS} days back).",
+        )
     limit = endpoint.max_days_per_call if max_days is None else max_days
     if enforce_max_days and limit is not None and (end_day - start_day).days > limit:
         if endpoint.kind is DataKind.LOAD_CURVE:

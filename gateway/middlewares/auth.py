@@ -4,7 +4,8 @@
   or on the legacy surface the raw secret in ``Authorization``; the principal is stored in
   ``request[PRINCIPAL]``.
 - ``Auth.ADMIN`` routes: the ``ADMIN_API_KEY`` header, or an account listed in
-  ``ADMIN_EMAILS``.
+  ``ADMIN_EMAILS`` that an operator confirmed (``gateway admin grant EMAIL``), read from
+  the database and the current settings on each request.
 - data routes (``spec.parse``): the request is parsed into a ``DataRequest`` (stored in
   ``request[DATA_REQUEST]``) and the account must hold a live consent for its usage point.
 """
@@ -17,7 +18,8 @@ from aiohttp import web
 
 from gateway import state
 from gateway.accounts.principal import Principal
-from gateway.errors import GatewayError
+from gateway.client_address import client_address
+from gateway.errors import NO_CONSENT_MESSAGE, GatewayError
 from gateway.request_keys import DATA_REQUEST, PRINCIPAL
 from gateway.routing import Auth, Handler, Surface, spec_of
 
@@ -31,10 +33,6 @@ def principal_of(request: web.Request) -> Principal:
     except KeyError:
         raise GatewayError(401, "invalid_client", "Authentication is required.") from None
     return principal
-
-
-def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
 
 
 @web.middleware
@@ -61,7 +59,7 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         client_address=client_address(request),
     )
     request[PRINCIPAL] = principal
-    if spec.auth is Auth.ADMIN and not principal.is_admin:
+    if spec.auth is Auth.ADMIN and not await accounts.is_admin(principal):
         raise GatewayError(403, "admin_required", "This account is not an administrator.")
     if spec.parse is not None:
         data_request = spec.parse(request)
@@ -70,11 +68,7 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         request[DATA_REQUEST] = data_request
         grant = await accounts.grant_for(principal, data_request.usage_point_id)
         if grant is None:
-            raise GatewayError(
-                403,
-                "GW-NO-CONSENT",
-                "No consent recorded through this gateway for this usage point.",
-            )
+            raise GatewayError(403, "GW-NO-CONSENT", NO_CONSENT_MESSAGE)
         if not grant.usable:
             raise GatewayError(
                 403,

@@ -1,8 +1,10 @@
 """The outermost stage: every failure becomes an answer in the dialect of its surface.
 
-v5: ``{"error", "error_description"}`` with Enedis' status codes; legacy: ``{"detail": ...}``
-(422 validation errors in the ``HTTPValidationError`` shape); management and ops: RFC 9457
-``application/problem+json``. Nothing unhandled reaches a client as a stack trace.
+v5: ``{"error", "error_description"}`` with Enedis' status codes, and the gateway's ``hint``
+beside them when Enedis' text does not say how to fix the request (a key Enedis' clients
+ignore); legacy: ``{"detail": ...}`` (the hint appended; 422 validation errors in the
+``HTTPValidationError`` shape); management and ops: RFC 9457 ``application/problem+json``.
+Nothing unhandled reaches a client as a stack trace.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ def render(request: web.Request, error: GatewayError) -> web.Response:
     content_type = "application/json"
     if surface is Surface.V5:
         body = {"error": error.code, "error_description": error.message}
+        if error.hint:
+            body["hint"] = error.hint
     elif surface is Surface.V2026:
         body = {"code": error.code, "message": error.message}
     elif surface is Surface.LEGACY:
@@ -40,7 +44,7 @@ def render(request: web.Request, error: GatewayError) -> web.Response:
             loc = list(error.location or ("path", error.field or "request"))
             body = {"detail": [{"loc": loc, "msg": error.message, "type": error.code}]}
         else:
-            body = {"detail": error.message}
+            body = {"detail": f"{error.message} {error.hint}" if error.hint else error.message}
     else:
         body = problem_body(error, instance=request.path)
         content_type = PROBLEM_JSON

@@ -14,14 +14,14 @@ from gateway.logs import REQUEST_ID as REQUEST_ID_VAR
 HEADER = "X-Request-ID"
 REQUEST_ID = "gateway.request_id"  # request[REQUEST_ID]: str
 
-_VALID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_VALID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def accept_or_generate(value: str | None) -> str:
     """``value`` when it is 1 to 128 characters of ``[A-Za-z0-9._-]``, else a new UUID."""
-    if value is not None and _VALID.match(value):
+    if value is not None and _VALID.fullmatch(value):
         return value
     return str(uuid.uuid4())
 

@@ -35,7 +35,7 @@ from gateway.data.request import CacheMode, DataRequest
 from gateway.enedis import rules
 from gateway.enedis import upstream_errors as enedis_errors
 from gateway.enedis.catalogue import BY_NAME, Endpoint, history_deadline
-from gateway.errors import GatewayError, forbidden, unavailable
+from gateway.errors import NO_CONSENT_MESSAGE, GatewayError, forbidden, unavailable
 from gateway.openapi import LEGACY, PUBLIC, error_responses
 from gateway.quota import UPSTREAM
 from gateway.request_keys import DATA_REQUEST, FETCHED, PRINCIPAL
@@ -134,7 +134,7 @@ def day_of(request: web.Request, field: Literal["start", "end"]) -> date:
 
 
 def _enedis_refusal(error: rules.EnedisError) -> GatewayError:
-    return GatewayError(error.status, error.error, error.error_description)
+    return GatewayError(error.status, error.error, error.error_description, hint=error.hint)
 
 
 def parse_for(endpoint: Endpoint, *, cached: bool) -> Callable[[web.Request], DataRequest]:
@@ -173,10 +173,7 @@ async def owned_grant(request: web.Request, usage_point_id: str) -> UsagePointGr
     principal: Principal = request[PRINCIPAL]
     grant = await request.app[state.ACCOUNTS].grant_for(principal, usage_point_id)
     if grant is None:
-        raise forbidden(
-            "No consent recorded through this gateway for this usage point.",
-            code="GW-NO-CONSENT",
-        )
+        raise forbidden(NO_CONSENT_MESSAGE, code="GW-NO-CONSENT")
     return grant
 
 
@@ -486,6 +483,10 @@ def _not_implemented(what: str) -> Handler:
         responses=error_responses(Surface.LEGACY, 501),
     )
     async def handler(request: web.Request) -> web.Response:
+        # the catch-alls of a family are registered for any method ("*"): only GET is a
+        # route of the earlier gateway (the other routes are registered for their method)
+        if request.match_info.route.method == "*" and request.method != "GET":
+            raise web.HTTPMethodNotAllowed(request.method, ["GET"])
         raise GatewayError(501, "not_implemented", message)
 
     return handler
@@ -500,7 +501,8 @@ _NOT_IMPLEMENTED: tuple[tuple[str, str, str], ...] = (
     ("GET", "/edf/tempo/days", "Tempo (EDF)"),
     ("GET", "/edf/tempo/price", "Tempo (EDF)"),
 )
-# whole families of paths (any method), without trailing-slash twins
+# whole families of paths, without trailing-slash twins: 501 to GET (the method of every
+# such route of the earlier gateway), 405 with ``Allow`` to the others, as on every route
 _NOT_IMPLEMENTED_PREFIXES: tuple[tuple[str, str], ...] = (
     ("/edf", "Tempo (EDF)"),
     ("/rte", "Tempo and EcoWatt (RTE)"),

@@ -25,11 +25,12 @@ from gateway import routing, state
 from gateway.accounts import schemas
 from gateway.accounts.consent import check_usage_point_id
 from gateway.accounts.consent_v2 import PendingConsent
-from gateway.accounts.http import asks_json, decode_json, load_json, validate, wants_json
+from gateway.accounts.http import asks_json, load_json, read_fields, validate, wants_json
 from gateway.accounts.repository import UsagePointRow
 from gateway.accounts.service import ConsentRefused, ConsentResult, invalid_client, parse_basic
+from gateway.client_address import client_address
 from gateway.errors import GatewayError, unavailable
-from gateway.middlewares.auth import ADMIN_HEADER, client_address, principal_of
+from gateway.middlewares.auth import ADMIN_HEADER, principal_of
 from gateway.openapi import ACCOUNT, ADMIN, PUBLIC, error_responses
 from gateway.routing import Auth, Handler, RouteSpec, Surface
 from gateway.surfaces.consent_exchange import exchange
@@ -124,7 +125,8 @@ def _json(schema: Any, data: Any, *, status: int = 200, secret: bool = False) ->
     summary="Create an account",
     description="Creates an account for the email and returns its `client_id` and "
     "`client_secret`. The secret is shown here and by `POST /accounts/credentials` (with the "
-    "password) only: keep it.",
+    "password) only: keep it. Sign-ups are limited per client address and for everyone "
+    "(429 with `Retry-After`).",
     security=PUBLIC,
     requestBody=_json_body(_SIGNUP, "The account's email and password (12 characters or more)."),
     responses={
@@ -136,12 +138,14 @@ def _json(schema: Any, data: Any, *, status: int = 200, secret: bool = False) ->
                 "Location": {"schema": {"type": "string", "example": "/accounts/me"}},
             },
         ),
-        **_problems(400, 409, 413, 415, 422, 503),
+        **_problems(400, 409, 413, 415, 422, 429, 503),
     },
 )
 async def signup(request: web.Request) -> web.Response:
     body = await load_json(request, _SIGNUP)
-    _, credentials = await request.app[state.ACCOUNTS].signup(body["email"], body["password"])
+    _, credentials = await request.app[state.ACCOUNTS].signup(
+        body["email"], body["password"], client_address=client_address(request)
+    )
     response = _json(_CREDENTIALS, credentials, status=201, secret=True)
     response.headers["Location"] = "/accounts/me"
     return response
@@ -229,7 +233,8 @@ async def rotate_secret(request: web.Request) -> web.Response:
 )
 async def me(request: web.Request) -> web.Response:
     principal = principal_of(request)
-    found = await request.app[state.ACCOUNTS].account(principal.account_id)
+    accounts = request.app[state.ACCOUNTS]
+    found = await accounts.account(principal.account_id)
     if found is None:
         raise GatewayError(404, "account_not_found", "This account no longer exists.")
     row, count = found
@@ -241,7 +246,7 @@ async def me(request: web.Request) -> web.Response:
             "email": row.email,
             "created_at": row.created_at,
             "usage_points": count,
-            "is_admin": principal.is_admin,
+            "is_admin": accounts.admin_rights(row),
         },
     )
 
@@ -276,22 +281,7 @@ async def delete_me(request: web.Request) -> web.Response:
 
 
 async def _form(request: web.Request) -> dict[str, str]:
-    content_type = request.content_type
-    if content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
-        form = await request.post()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
-    if content_type == "application/json":
-        data = decode_json(await request.read())
-        if data is None:
-            raise GatewayError(400, "invalid_request", "The body is not valid JSON.")
-        if not isinstance(data, dict):
-            raise GatewayError(400, "invalid_request", "The body must be an object.")
-        return {str(key): value for key, value in data.items() if isinstance(value, str)}
-    if await request.read():
-        raise GatewayError(
-            415, "invalid_request", "Le Content-Type doit être application/x-www-form-urlencoded"
-        )
-    return {}
+    return await read_fields(request, code="invalid_request")
 
 
 _FORM_CONTENT = ("application/x-www-form-urlencoded", "application/json")
@@ -553,6 +543,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
                 "new": result.new,
                 "existing": result.existing,
             },
+            secret=True,  # the customer's usage points
         )
     count = len(result.usage_point_ids)
     return _page(
@@ -697,7 +688,10 @@ async def delete_point(request: web.Request) -> web.Response:
 # -- admin ----------------------------------------------------------------------------------------
 
 
-_ADMIN_DESCRIPTION = f"The `{ADMIN_HEADER}` header, or an account listed in `ADMIN_EMAILS`."
+_ADMIN_DESCRIPTION = (
+    f"The `{ADMIN_HEADER}` header, or an account listed in `ADMIN_EMAILS` that an operator "
+    "confirmed (`gateway admin grant EMAIL`)."
+)
 
 
 @docs(

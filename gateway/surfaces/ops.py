@@ -129,7 +129,8 @@ async def prometheus_metrics(request: web.Request) -> web.Response:
 
 
 def register(app: web.Application) -> None:
-    routing.add(app, "GET", "/health/live", live, OPS)
-    routing.add(app, "GET", "/health/ready", ready, OPS)
-    routing.add(app, "GET", "/metrics", prometheus_metrics, OPS)
+    # no "path/" twins: a proxy rule for "/metrics" must cover every path that answers it
+    routing.add(app, "GET", "/health/live", live, OPS, trailing_slash=False)
+    routing.add(app, "GET", "/health/ready", ready, OPS, trailing_slash=False)
+    routing.add(app, "GET", "/metrics", prometheus_metrics, OPS, trailing_slash=False)
     setup_openapi(app)

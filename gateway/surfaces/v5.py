@@ -25,7 +25,9 @@ from gateway.surfaces.forward import forward
 
 
 def enedis_error(error: rules.EnedisError, field: str | None = None) -> GatewayError:
-    return GatewayError(error.status, error.error, error.error_description, field=field)
+    return GatewayError(
+        error.status, error.error, error.error_description, field=field, hint=error.hint
+    )
 
 
 def v5_request(

@@ -152,11 +152,19 @@ async def test_failed_attempts_are_throttled(
     )
     await problem(answer, 429, code="too_many_attempts")
     assert int(answer.headers["Retry-After"]) >= 1
-    # the secret is throttled too (same account, same address)
+    # password failures are counted apart: the (right) secret keeps working
     answer = await gateway.get("/accounts/me", headers=user.basic)
-    assert answer.status == 429
+    assert answer.status == 200
     answer = await gateway.post(
         "/oauth2/v3/token", data={"grant_type": "client_credentials"}, headers=user.basic
+    )
+    assert answer.status == 200
+    # a wrong secret for the account is a secret failure, throttled on its own count
+    guess = {"Authorization": basic(user.client_id, "guessed-secret")}
+    statuses = [(await gateway.get("/accounts/me", headers=guess)).status for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    answer = await gateway.post(
+        "/oauth2/v3/token", data={"grant_type": "client_credentials"}, headers=guess
     )
     await enedis_error(answer, 429, "too_many_attempts")
 
@@ -174,8 +182,7 @@ async def test_failed_secrets_are_throttled_per_address(
         )
         statuses.append(answer.status)
     assert statuses == [401, 401, 401, 429, 429]
-    answer = await gateway.get("/accounts/me", headers=user.basic)
-    assert answer.status == 429
     assert "Retry-After" in answer.headers
-    # Bearer tokens are not secrets guessed here: they keep working
+    # only failing attempts are refused: the right secret and tokens keep working
+    assert (await gateway.get("/accounts/me", headers=user.basic)).status == 200
     assert (await gateway.get("/accounts/me", headers=user.bearer)).status == 200

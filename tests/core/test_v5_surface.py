@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.enedis.catalogue import BY_NAME, ENDPOINTS, DataKind
+from gateway.enedis.catalogue import BY_NAME, ENDPOINTS, DataKind, history_deadline
 from gateway.enedis.rules import paris_today
 from tests.conftest import Services
 from tests.support.journey import ready_account
@@ -120,8 +120,49 @@ async def test_bad_requests_refused_like_enedis_without_an_upstream_call(
     answer = await gateway.get(endpoint.path, params=params, headers=account.bearer)
     body = await answer.json()
     assert (answer.status, body["error"]) == (status, error)
+    # Enedis' body, word for word (the sandbox answers exactly as Enedis does), and the
+    # gateway's hint beside it for some (a key Enedis' clients ignore)
+    assert set(expected) == {"error", "error_description"}
+    body.pop("hint", None)
     assert (answer.status, body) == (expected_status, expected)
     assert clean_services.sandbox_stats()["total_calls"] == 0
+
+
+async def test_enedis_errors_carry_the_gateway_s_hint(gateway: Any) -> None:
+    account = await ready_account(gateway)
+    endpoint = BY_NAME["daily_consumption"]
+    today = paris_today()
+
+    async def refusal(**params: str) -> dict[str, Any]:
+        answer = await gateway.get(endpoint.path, params=params, headers=account.bearer)
+        assert answer.status == 400, await answer.text()
+        body: dict[str, Any] = await answer.json()
+        return body
+
+    point = CONSUMPTION_AND_PRODUCTION
+    future = await refusal(
+        usage_point_id=point, start=str(today), end=str(today + timedelta(days=1))
+    )
+    assert future["error_description"] == (
+        "The end date parameter must be earlier than the current date."
+    )
+    assert "excluded" in future["hint"] and str(today) in future["hint"]
+    old = await refusal(usage_point_id=point, start="2001-01-05", end="2001-01-08")
+    assert old["error"] == "ADAM-ERR0125"
+    deadline = history_deadline(endpoint, today)
+    assert f"earliest start date allowed today is {deadline}" in old["hint"]
+    malformed = await refusal(usage_point_id="123", start="2025-01-01", end="2025-01-02")
+    assert malformed["error"] == "Invalid_request"
+    assert "'invalid_request'" in malformed["hint"] and "14-digit" in malformed["hint"]
+    # errors whose Enedis text says it all carry no hint
+    reversed_range = await refusal(usage_point_id=point, start="2025-01-05", end="2025-01-02")
+    assert "hint" not in reversed_range
+    # the legacy surface (the gateway's own texts) says the same in its detail
+    answer = await gateway.get(
+        f"/daily_consumption/{point}/start/2001-01-05/end/2001-01-08", headers=account.bearer
+    )
+    assert answer.status == 400
+    assert f"is {deadline}" in (await answer.json())["detail"]
 
 
 async def test_a_point_without_consent_through_the_gateway_is_403(
@@ -135,7 +176,9 @@ async def test_a_point_without_consent_through_the_gateway_is_403(
             endpoint.path, params=query(point, endpoint, start, end), headers=account.bearer
         )
         assert answer.status == 403
-        assert (await answer.json())["error"] == "GW-NO-CONSENT"
+        body = await answer.json()
+        assert body["error"] == "GW-NO-CONSENT"
+        assert "/oauth/authorize" in body["error_description"]  # how to fix it
     assert clean_services.sandbox_stats()["total_calls"] == 0
 
 

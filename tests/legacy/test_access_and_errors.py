@@ -188,7 +188,10 @@ async def test_enedis_rules_are_400_with_enedis_message(
         headers=account.bearer,
     )
     assert v5.status == 400
-    assert body["detail"] == (await v5.json())["error_description"]
+    enedis = await v5.json()
+    # Enedis' text, followed by the gateway's hint when there is one
+    expected = f"{enedis['error_description']} {enedis['hint']}" if "hint" in enedis else None
+    assert body["detail"] == (expected or enedis["error_description"])
     assert needle in body["detail"].lower()
     assert clean_services.sandbox_stats()["total_calls"] == 0
 
@@ -281,6 +284,17 @@ async def test_tempo_ecowatt_and_admin_routes_are_501(
     assert set(body) == {"detail"}
     assert "not a feature of this gateway" in body["detail"]
     assert clean_services.sandbox_stats()["total_calls"] == 0
+
+
+async def test_other_methods_on_the_not_implemented_routes_are_405(gateway: Any) -> None:
+    """501 is for the documented method only; any other (TRACE included) is a 405 with
+    ``Allow``, in the legacy dialect, as on every other route."""
+    for method, path in NOT_IMPLEMENTED:
+        for other in ("TRACE", "PUT", "GET" if method != "GET" else "POST"):
+            answer = await gateway.request(other, path)
+            assert answer.status == 405, (other, path, answer.status)
+            assert answer.headers["Allow"] == method, (other, path)
+            assert set(await answer.json()) == {"detail"}, (other, path)
 
 
 async def test_unknown_methods_and_paths_answer_in_the_legacy_dialect(gateway: Any) -> None:

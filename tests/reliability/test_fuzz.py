@@ -40,7 +40,7 @@ pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 SEED = int(os.environ.get("FUZZ_SEED", "9"))
-ADMIN_KEY = "fuzz-admin-key-0123456789"
+ADMIN_KEY = "fuzz-admin-key-0123456789-0123456789"
 # 5xx answers are checked by the test itself (a documented 501 is an honest answer)
 CHECKS = [
     status_code_conformance,

@@ -5,7 +5,9 @@ headers on HTML pages."""
 
 from __future__ import annotations
 
+import base64
 import io
+import ipaddress
 import json
 import logging
 import re
@@ -20,7 +22,8 @@ from aiohttp.test_utils import TestServer
 
 from gateway.accounts.crypto import TokenClaims, TokenCodec
 from gateway.app import build_app
-from gateway.config import Settings
+from gateway.client_address import resolve
+from gateway.config import ConfigError, Settings
 from gateway.enedis.catalogue import ENDPOINTS
 from gateway.keyring import Keyring, account_cache_key
 from gateway.logs import JsonFormatter, RedactingFilter
@@ -147,19 +150,27 @@ async def test_guessed_secrets_and_passwords_are_throttled_on_every_surface(
     )
     assert statuses == [401, 401, 401]
     await _throttled(await first.get(*v5, params=params, headers={"Authorization": guess}), "v5")
-    # the right secret is throttled as well, on the other replica too (counters in Redis)
-    right = basic(alice.client_id, alice.client_secret)
+    # guesses are throttled on the other replica too (counters in Redis), on every surface
     for replica in (first, second):
-        answer = await replica.get(*v5, params=params, headers={"Authorization": right})
+        answer = await replica.get(*v5, params=params, headers={"Authorization": guess})
         await _throttled(answer, "v5")
         answer = await replica.get(
-            f"/contracts/{point}", headers={"Authorization": alice.client_secret}
+            f"/contracts/{point}", headers={"Authorization": "another-guessed-secret"}
         )
         await _throttled(answer, "legacy")
         await _throttled(
-            await replica.get("/accounts/me", headers={"Authorization": right}), "management"
+            await replica.get("/accounts/me", headers={"Authorization": guess}), "management"
         )
-    # tokens are not guessed secrets: they keep working
+    # only failing attempts are refused: the right secret and tokens keep working
+    right = basic(alice.client_id, alice.client_secret)
+    for replica in (first, second):
+        answer = await replica.get(*v5, params=params, headers={"Authorization": right})
+        assert answer.status == 200, await answer.text()
+        answer = await replica.get(
+            f"/contracts/{point}/cache", headers={"Authorization": alice.client_secret}
+        )
+        assert answer.status == 200, await answer.text()
+        assert (await replica.get("/accounts/me", headers={"Authorization": right})).status == 200
     assert (await second.get(f"/contracts/{point}/cache", headers=alice.bearer)).status == 200
 
 
@@ -174,10 +185,9 @@ async def test_guessed_raw_secrets_on_the_legacy_surface_are_throttled(
     )
     assert statuses == [401, 401, 401]
     await _throttled(await gateway.get(path, headers={"Authorization": "another-guess"}), "legacy")
-    # the address is throttled: the right secret from it waits too
-    await _throttled(
-        await gateway.get(path, headers={"Authorization": alice.client_secret}), "legacy"
-    )
+    # the address is throttled for guesses only: the right secret from it still works
+    answer = await gateway.get(path, headers={"Authorization": alice.client_secret})
+    assert answer.status == 200, await answer.text()
 
 
 async def test_guessed_passwords_are_throttled(
@@ -188,8 +198,109 @@ async def test_guessed_passwords_are_throttled(
     wrong = {"email": alice.email, "password": "not the password"}
     statuses = await _statuses(gateway, 3, "POST", "/accounts/credentials", json=wrong)
     assert statuses == [401, 401, 401]
+    # a password can be guessed: once throttled, even the right one waits (unchecked)
     right = {"email": alice.email, "password": alice.password}
     await _throttled(await gateway.post("/accounts/credentials", json=right), "management")
+
+
+async def test_guessed_passwords_never_lock_the_client_secret_out(
+    aiohttp_client: Any, clean_services: Services
+) -> None:
+    """Security review: ten wrong passwords for an email made the account's right
+    client_secret answer 429 on every surface (password and secret failures shared one
+    counter, and a right secret was refused once it was spent)."""
+    gateway = await gateway_with(aiohttp_client, clean_services, AUTH_MAX_FAILURES="3")
+    alice = await ready_account(gateway)
+    point = alice.usage_points[0]
+    wrong = {"email": alice.email, "password": "not the password"}
+    statuses = await _statuses(gateway, 5, "POST", "/accounts/credentials", json=wrong)
+    assert statuses == [401, 401, 401, 429, 429]
+    right = basic(alice.client_id, alice.client_secret)
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": alice.client_id,
+        "client_secret": alice.client_secret,
+    }
+    answer = await gateway.post("/oauth2/v3/token", data=form)
+    assert answer.status == 200, await answer.text()
+    params = {"usage_point_id": point, "start": day_range(5)[0], "end": day_range(5)[1]}
+    answer = await gateway.get(DAILY.path, params=params, headers={"Authorization": right})
+    assert answer.status == 200, await answer.text()
+    answer = await gateway.get(
+        f"/contracts/{point}", headers={"Authorization": alice.client_secret}
+    )
+    assert answer.status == 200, await answer.text()
+    assert (await gateway.get("/accounts/me", headers={"Authorization": right})).status == 200
+
+
+# -- behind a reverse proxy, and sign-ups ---------------------------------------------------
+
+
+def test_the_client_address_behind_trusted_proxies(services: Services) -> None:
+    proxies = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1"))
+    assert resolve("203.0.113.9", ["198.51.100.1"], proxies) == "203.0.113.9"  # not a proxy
+    assert resolve("10.0.0.2", ["198.51.100.1"], proxies) == "198.51.100.1"
+    assert resolve("::ffff:10.0.0.2", ["198.51.100.1"], proxies) == "198.51.100.1"
+    # the client wrote the left hops: the right-most hop not a proxy is the client
+    assert resolve("10.0.0.2", ["1.2.3.4, 198.51.100.1, 10.0.0.7"], proxies) == "198.51.100.1"
+    assert resolve("::1", ["1.2.3.4", "198.51.100.1"], proxies) == "198.51.100.1"
+    assert resolve("10.0.0.2", ["not-an-address"], proxies) == "not-an-address"
+    assert resolve("10.0.0.2", ["10.0.0.3"], proxies) == "10.0.0.3"
+    assert resolve("10.0.0.2", [], proxies) == "10.0.0.2"
+    assert resolve("10.0.0.2", ["198.51.100.1"], ()) == "10.0.0.2"  # none trusted: ignored
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        Settings.from_env(services.env(TRUSTED_PROXIES="10.0.0.0/8,nginx"))
+
+
+def _from(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": f"198.51.100.77, {address}"}  # the left hop is forged
+
+
+async def test_guesses_behind_a_proxy_throttle_their_client_not_everyone(
+    aiohttp_client: Any, clean_services: Services
+) -> None:
+    """Security review: behind the compose file's nginx, ten bad requests from anyone
+    blocked everyone's authentication (every request came from nginx's address)."""
+    gateway = await gateway_with(
+        aiohttp_client, clean_services, AUTH_MAX_FAILURES="3", TRUSTED_PROXIES="127.0.0.0/8"
+    )
+    guess = {"Authorization": basic("gw_unknown", "guessed-secret")}
+    mallory = _from("203.0.113.1")
+    statuses = await _statuses(gateway, 4, "GET", "/accounts/me", headers={**guess, **mallory})
+    assert statuses == [401, 401, 401, 429]
+    # another client behind the same proxy is not throttled by Mallory's guesses
+    answer = await gateway.get("/accounts/me", headers={**guess, **_from("203.0.113.2")})
+    assert answer.status == 401, await answer.text()
+    # Mallory cannot escape with a forged hop: the right-most one is the proxy's record
+    forged = {"X-Forwarded-For": "203.0.113.50, 203.0.113.1"}
+    assert (await gateway.get("/accounts/me", headers={**guess, **forged})).status == 429
+
+
+async def test_signups_are_throttled_per_address_and_globally(
+    aiohttp_client: Any, clean_services: Services
+) -> None:
+    """Security review: each sign-up costs two argon2id hashes and was not throttled."""
+    gateway = await gateway_with(
+        aiohttp_client,
+        clean_services,
+        SIGNUP_ADDRESS_LIMIT="2",
+        SIGNUP_GLOBAL_LIMIT="3",
+        TRUSTED_PROXIES="127.0.0.1",
+    )
+
+    async def signup_from(address: str, number: int) -> Any:
+        body = {"email": f"user{number}@example.org", "password": "a long enough password"}
+        return await gateway.post("/accounts/signup", json=body, headers=_from(address))
+
+    assert (await signup_from("203.0.113.1", 1)).status == 201
+    assert (await signup_from("203.0.113.1", 2)).status == 201
+    refused = await signup_from("203.0.113.1", 3)
+    await _throttled(refused, "management")
+    assert (await refused.json())["code"] == "too_many_signups"
+    assert int(refused.headers["Retry-After"]) > 60  # the address's window: an hour
+    # an address over its limit did not spend the global allowance: one more for another
+    assert (await signup_from("203.0.113.2", 4)).status == 201
+    await _throttled(await signup_from("203.0.113.3", 5), "management")
 
 
 # -- tokens ------------------------------------------------------------------------------------
@@ -236,6 +347,42 @@ async def test_forged_tampered_and_expired_tokens_are_refused_on_every_surface(
     # the genuine token still works everywhere
     for _, path, params in targets:
         assert (await gateway.get(path, params=params, headers=alice.bearer)).status == 200
+
+
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def other_spellings(token: str) -> list[str]:
+    """Texts that lenient base64 decodes to the same bytes as ``token``: its last
+    character with other values of the bits the decoder drops."""
+    unused = {2: 4, 3: 2}.get(len(token) % 4, 0)  # dropped low bits of the last character
+    index = _B64URL.index(token[-1])
+    base = index & ~((1 << unused) - 1)
+    return [token[:-1] + _B64URL[base | low] for low in range(1, 1 << unused)]
+
+
+async def test_a_revoked_token_cannot_be_revived_by_another_spelling(gateway: Any) -> None:
+    """Security review: the revocation was keyed on the token's text, and decoding accepted
+    non-canonical base64, so ``...Q`` -> ``...R`` gave the same token, not revoked."""
+    alice = await ready_account(gateway)
+    token = alice.token
+    spellings = other_spellings(token)
+    assert spellings, "the token's length leaves no dropped bits: adjust the test"
+    padding = "=" * (-len(token) % 4)
+    for spelling in spellings:  # the same bytes, for a lenient decoder
+        assert base64.urlsafe_b64decode(spelling + padding) == base64.urlsafe_b64decode(
+            token + padding
+        )
+    assert (await gateway.post("/oauth2/v3/revoke", data={"token": token})).status == 200
+    for value in (token, *spellings):
+        answer = await gateway.get("/pdl", headers={"Authorization": f"Bearer {value}"})
+        assert answer.status == 401, (value[-2:], await answer.text())
+    # a non-canonical spelling of a live token is refused as well (one token, one text)
+    fresh = await get_token(gateway, alice)
+    assert (await gateway.get("/pdl", headers={"Authorization": f"Bearer {fresh}"})).status == 200
+    for value in other_spellings(fresh):
+        answer = await gateway.get("/pdl", headers={"Authorization": f"Bearer {value}"})
+        assert answer.status == 401, value[-2:]
 
 
 # -- nothing personal in logs, nothing in clear in Redis ---------------------------------------
@@ -490,3 +637,81 @@ async def test_security_headers_on_html_pages(gateway: Any) -> None:
     # JSON answers: nosniff, and no HTML policy needed
     api = await gateway.get("/health/live")
     assert api.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# -- small ones: caching, HSTS, banner, ops paths, request ids --------------------------------
+
+
+async def test_personal_data_is_never_stored_by_caches(gateway: Any) -> None:
+    """Every answer of a route that carries personal data says ``Cache-Control: no-store``:
+    data routes of the v5 and legacy surfaces, the account, its usage points, credentials."""
+    alice = await ready_account(gateway)
+    point = alice.usage_points[0]
+    start, end = day_range(5)
+    right = {"Authorization": basic(alice.client_id, alice.client_secret)}
+    password = {"email": alice.email, "password": alice.password}
+    answers = {
+        "v5 data": await gateway.get(
+            DAILY.path,
+            params={"usage_point_id": point, "start": start, "end": end},
+            headers=alice.bearer,
+        ),
+        "v5 identity": await gateway.get(
+            "/customers_upc/v5/usage_points/contracts",
+            params={"usage_point_id": point},
+            headers=alice.bearer,
+        ),
+        "legacy contracts": await gateway.get(f"/contracts/{point}", headers=alice.bearer),
+        "legacy identity (cache)": await gateway.get(
+            f"/identity/{point}/cache", headers={"Authorization": alice.client_secret}
+        ),
+        "legacy data": await gateway.get(
+            f"/daily_consumption/{point}/start/{start}/end/{end}", headers=right
+        ),
+        "another's point": await gateway.get(f"/contracts/{'1' * 14}", headers=alice.bearer),
+        "account": await gateway.get("/accounts/me", headers=alice.bearer),
+        "usage points": await gateway.get("/pdl", headers=alice.bearer),
+        "credentials": await gateway.post("/accounts/credentials", json=password),
+        "token": await gateway.post(
+            "/oauth2/v3/token", data={"grant_type": "client_credentials"}, headers=right
+        ),
+    }
+    for name, answer in answers.items():
+        assert answer.status < 500, (name, answer.status)
+        assert answer.headers.get("Cache-Control") == "no-store", (name, answer.headers)
+    # the public routes stay cacheable
+    assert "Cache-Control" not in (await gateway.get("/health/live")).headers
+
+
+async def test_hsts_with_an_https_public_url_and_no_server_banner(
+    aiohttp_client: Any, clean_services: Services, gateway: Any
+) -> None:
+    secure = await gateway_with(aiohttp_client, clean_services, PUBLIC_URL="https://gw.example")
+    for path in ("/health/live", "/no/such/path", "/accounts/me"):
+        answer = await secure.get(path)
+        assert answer.headers["Strict-Transport-Security"].startswith("max-age="), path
+        assert "Strict-Transport-Security" not in (await gateway.get(path)).headers, path
+    for answer in (
+        await gateway.get("/health/live"),
+        await gateway.get("/no/such/path"),
+        await gateway.post("/health/live"),
+        await gateway.get("/accounts/me"),
+        await gateway.get(DAILY.path),
+    ):
+        banner = answer.headers.get("Server", "")
+        assert "aiohttp" not in banner and "Python" not in banner, banner
+
+
+async def test_ops_routes_have_no_trailing_slash_twins(gateway: Any) -> None:
+    """``/metrics/`` slipped past the compose file's ``location = /metrics`` block."""
+    for path in ("/metrics", "/health/live", "/health/ready", "/openapi.json"):
+        assert (await gateway.get(path)).status == 200, path
+        assert (await gateway.get(path + "/")).status == 404, path
+
+
+def test_request_ids_are_checked_whole() -> None:
+    from gateway.observability.request_id import accept_or_generate
+
+    assert accept_or_generate("req-1.A_b") == "req-1.A_b"
+    for bad in ("req-1\n", "req 1", "a" * 129, "", "r\u00e9q"):
+        assert accept_or_generate(bad) != bad, repr(bad)
