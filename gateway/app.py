@@ -34,7 +34,10 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _shared_store(app: web.Application) -> AsyncIterator[None]:
-    store = SharedStore(app[state.SETTINGS].redis_url)
+    settings = app[state.SETTINGS]
+    store = SharedStore(
+        settings.redis_url, cluster=settings.redis_cluster, nodes=settings.redis_cluster_nodes
+    )
     app[state.STORE] = store
     await store.ping()
     yield

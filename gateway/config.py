@@ -91,6 +91,16 @@ def _csv(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _host_ports(raw: str) -> tuple[str, ...]:
+    """``host:port`` items, comma-separated (IPv6 hosts in brackets: ``[::1]:6379``)."""
+    items = _csv(raw)
+    for item in items:
+        host, sep, port = item.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(f"must be host:port items separated by commas ({item!r} is not)")
+    return items
+
+
 def _emails(raw: str) -> tuple[str, ...]:
     return tuple(item.lower() for item in _csv(raw))
 
@@ -145,7 +155,22 @@ SETTINGS: tuple[Setting, ...] = (
         "redis_url",
         _url("redis", "rediss", "unix"),
         None,
-        "Redis/Valkey URL (cache, quotas, limiter, application token).",
+        "Redis/Valkey URL (cache, quotas, limiter, application token); with REDIS_CLUSTER, "
+        "any one node of the cluster.",
+    ),
+    Setting(
+        "REDIS_CLUSTER",
+        "redis_cluster",
+        _bool,
+        "false",
+        "Use a Redis/Valkey Cluster (redis-py's cluster client) instead of a single node.",
+    ),
+    Setting(
+        "REDIS_CLUSTER_NODES",
+        "redis_cluster_nodes",
+        _host_ports,
+        "",
+        "Comma-separated host:port of cluster nodes to discover it from (default: REDIS_URL's).",
     ),
     Setting(
         "ENEDIS_BASE_URL",
@@ -381,6 +406,8 @@ SETTINGS: tuple[Setting, ...] = (
 class Settings:
     database_url: str
     redis_url: str
+    redis_cluster: bool
+    redis_cluster_nodes: tuple[str, ...]
     enedis_base_url: str
     enedis_authorize_url: str
     enedis_client_id: str

@@ -10,7 +10,10 @@ copy (compare-and-write in one script).
 Other keys of an account here: ``{a:<id>}:rt:<digest>`` (a revoked access token, until its
 expiry), ``{a:<id>}:authfail`` (failed secret/password attempts), ``{a:<id>}:states`` (its
 outstanding OAuth states). Application-wide: ``oauth:state:<id>`` and
-``authfail:addr:<digest>``.
+``authfail:addr:<digest>``. Keys whose names vary (revoked tokens, quota counters) are
+listed in the account index (``redis_keys.account_index``), so that deleting them needs no
+SCAN. Pipelines that mix an account's keys with application-wide ones are not
+transactions: on a cluster, redis-py sends each command to its node.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from gateway import redis_keys
-from gateway.shared_store import REDIS_ERRORS, SharedStore, delete_account_keys
+from gateway.shared_store import REDIS_ERRORS, SharedStore, delete_indexed, index_account_key
 
 SNAPSHOT_TTL_SECONDS = 3 * 86400
 GEN_TTL_SECONDS = 86400
@@ -122,12 +125,12 @@ def state_key(state_id: str) -> str:
     return redis_keys.OAUTH_STATE_PREFIX + state_id
 
 
-def quota_pattern(account_id: str) -> str:
-    return "\\{a:" + account_id + "\\}:q:*"
+def quota_prefix(account_id: str) -> str:
+    return f"{redis_keys.account_tag(account_id)}:q:"
 
 
 def quota_key(account_id: str, day: str, kind: str) -> str:
-    return f"{redis_keys.account_tag(account_id)}:q:{day}:{kind}"
+    return f"{quota_prefix(account_id)}{day}:{kind}"
 
 
 _WRITE_IF_GEN = """
@@ -231,9 +234,11 @@ class AccountRedis:
         await self._guard(pipe.execute())
 
     async def revoke_token(self, account_id: str, digest: str, ttl: int) -> None:
-        await self._guard(
-            self.store.client.set(revoked_key(account_id, digest), b"1", ex=max(1, ttl))
-        )
+        key, ttl = revoked_key(account_id, digest), max(1, ttl)
+        pipe = self.store.client.pipeline(transaction=True)
+        pipe.set(key, b"1", ex=ttl)
+        index_account_key(pipe, account_id, key, ttl)
+        await self._guard(pipe.execute())
 
     # -- throttling -----------------------------------------------------------------------------
 
@@ -294,8 +299,11 @@ class AccountRedis:
         members = await self._guard(
             cast("Awaitable[set[bytes]]", client.smembers(states_key(account_id)))
         )
-        if members:
-            await self._guard(client.unlink(*(state_key(m.decode()) for m in members)))
+        if members:  # application-wide keys, each in its own slot: one UNLINK each
+            pipe = client.pipeline(transaction=False)
+            for member in members:
+                pipe.unlink(state_key(member.decode()))
+            await self._guard(pipe.execute())
 
     # -- quotas (counters written by the quota stage) ------------------------------------------
 
@@ -314,23 +322,34 @@ class AccountRedis:
         return usage
 
     async def delete_account_keys(self, account_id: str) -> int:
-        """Every key under the account's hash tag (``{a:<id>}:*``)."""
-        return await self._guard(delete_account_keys(self.store, account_id))
+        """Every key of the account outside the cache: the fixed names and the indexed."""
+        return await self._guard(
+            delete_indexed(
+                self.store,
+                redis_keys.account_index(account_id),
+                snap_key(account_id),
+                gen_key(account_id),
+                account_failures_key(account_id),
+                states_key(account_id),
+            )
+        )
 
-    async def delete_matching(self, pattern: str) -> int:
+    async def delete_quotas(self, account_id: str) -> int:
+        """Every quota counter of the account (every day), found in the account index."""
         client = self.store.client
+        index = redis_keys.account_index(account_id)
 
         async def run() -> int:
-            deleted = 0
-            batch: list[bytes] = []
-            async for key in client.scan_iter(match=pattern, count=1000):
-                batch.append(key)
-                if len(batch) >= 500:
-                    deleted += await client.unlink(*batch)
-                    batch.clear()
-            if batch:
-                deleted += await client.unlink(*batch)
-            return deleted
+            members = cast("set[bytes]", await client.smembers(index))
+            prefix = quota_prefix(account_id).encode()
+            counters = [member for member in members if member.startswith(prefix)]
+            if not counters:
+                return 0
+            pipe = client.pipeline(transaction=True)
+            pipe.unlink(*counters)
+            pipe.srem(index, *counters)
+            results: list[Any] = await pipe.execute()
+            return int(results[0])
 
         return await self._guard(run())
 

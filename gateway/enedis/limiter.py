@@ -195,7 +195,7 @@ class Limiter:
         if self.store.available:
             try:
                 granted, wait = await self._script(
-                    keys=[f"{redis_keys.LIMITER}:s", f"{redis_keys.LIMITER}:h"],
+                    keys=[f"{redis_keys.limiter_key()}:s", f"{redis_keys.limiter_key()}:h"],
                     args=[
                         int(self.interval_ms),
                         int(self.hour_interval_ms),

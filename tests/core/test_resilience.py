@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway import state
+from gateway import redis_keys, state
 from gateway.app import build_app
 from gateway.config import Settings
 from gateway.enedis.catalogue import BY_NAME
@@ -130,7 +130,7 @@ async def test_valkey_stopped_then_restarted(gateway: Any, clean_services: Servi
 
     client = aioredis.Redis.from_url(clean_services.valkey.url)
     try:
-        assert await client.exists("{limiter}:s") == 1  # the shared limiter is used again
+        assert await client.exists(f"{redis_keys.limiter_key()}:s") == 1  # the shared limiter is used again
     finally:
         await client.aclose()
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from gateway import state
+from gateway import redis_keys, state
 from gateway.app import build_app
 from gateway.cache.crypto import EntryCipher
 from gateway.config import Settings
@@ -140,7 +140,7 @@ async def test_valkey_stopped_under_load_then_restarted(
         owner = await account_id(client, accounts[0])
         assert int(await redis.get(counter_key(owner, "upstream")) or 0) >= 1
         assert int(await redis.get(counter_key(owner, "cached")) or 0) >= 1
-        assert await redis.exists("{limiter}:s") == 1
+        assert await redis.exists(f"{redis_keys.limiter_key()}:s") == 1
     finally:
         await redis.aclose()
     answer = await client.get("/oauth/authorize", headers=authorize.kwargs["headers"])
