@@ -335,16 +335,17 @@ class AccountRedis:
         )
 
     async def delete_quotas(self, account_id: str) -> int:
-        """Every quota counter of the account (every day), found in the account index."""
+        """Every quota counter of the account: today's, and those of other days that the
+        account index lists."""
         client = self.store.client
         index = redis_keys.account_index(account_id)
+        day = datetime.now(UTC).strftime("%Y%m%d")
+        today = {quota_key(account_id, day, kind).encode() for kind in ("upstream", "cached")}
 
         async def run() -> int:
             members = cast("set[bytes]", await client.smembers(index))
             prefix = quota_prefix(account_id).encode()
-            counters = [member for member in members if member.startswith(prefix)]
-            if not counters:
-                return 0
+            counters = sorted(today | {member for member in members if member.startswith(prefix)})
             pipe = client.pipeline(transaction=True)
             pipe.unlink(*counters)
             pipe.srem(index, *counters)

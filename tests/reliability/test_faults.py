@@ -18,7 +18,6 @@ from collections import Counter
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
 from gateway import redis_keys, state
 from gateway.app import build_app
@@ -135,7 +134,7 @@ async def test_valkey_stopped_under_load_then_restarted(
         return bool(second.headers["X-Cache-Status"] == "HIT")
 
     await poll(cached_again, interval=0.2)
-    redis = aioredis.Redis.from_url(clean_services.valkey.url)
+    redis = clean_services.aioredis()
     try:
         owner = await account_id(client, accounts[0])
         assert int(await redis.get(counter_key(owner, "upstream")) or 0) >= 1
@@ -449,7 +448,7 @@ async def test_a_replica_killed_mid_request(clean_services: Services) -> None:
         # nothing left corrupt: counters are sane integers with a TTL, every cache entry
         # of each account decrypts with its key, and the survivor serves both accounts
         clean_services.sandbox_call("POST", "/__sandbox/faults", {"latency_ms": 0})
-        redis = aioredis.Redis.from_url(clean_services.valkey.url)
+        redis = clean_services.aioredis()
         try:
             for account in accounts:
                 owner = ids[account.client_id]

@@ -1,0 +1,46 @@
+"""The chosen suites again, against a real Valkey Cluster: 3 primaries with one replica each,
+started once per session from the embedded wheel (``valkey-cli --cluster create``).
+
+Tests collected here get ``clean_services`` with ``cluster`` set: the gateway runs with
+``REDIS_CLUSTER=true`` and the tests' own Redis clients are cluster clients.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+
+from gateway.embedded import EmbeddedValkeyCluster
+from tests.accounts.conftest import fast_passwords, gateway
+from tests.conftest import Services
+
+__all__ = ["fast_passwords", "gateway"]  # the accounts suite's fixtures, for its tests here
+
+NODE_TIMEOUT_MS = 1000  # a stopped primary is replaced by its replica within ~2 s
+
+
+@pytest.fixture(scope="session")
+def valkey_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedValkeyCluster]:
+    cluster = EmbeddedValkeyCluster(
+        tmp_path_factory.mktemp("valkey-cluster"),
+        primaries=3,
+        replicas=1,
+        node_timeout_ms=NODE_TIMEOUT_MS,
+    )
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def clean_services(services: Services, valkey_cluster: EmbeddedValkeyCluster) -> Services:
+    """The services with Redis being the cluster, emptied for this test."""
+    if not services.postgres.running:
+        services.postgres.start()
+    on_cluster = dataclasses.replace(services, cluster=valkey_cluster)
+    on_cluster.reset()
+    return on_cluster
