@@ -34,10 +34,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _shared_store(app: web.Application) -> AsyncIterator[None]:
-    settings = app[state.SETTINGS]
-    store = SharedStore(
-        settings.redis_url, cluster=settings.redis_cluster, nodes=settings.redis_cluster_nodes
-    )
+    store = SharedStore.from_settings(app[state.SETTINGS])
     app[state.STORE] = store
     await store.ping()
     yield

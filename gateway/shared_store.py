@@ -27,6 +27,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisClusterException, RedisError
 
 from gateway import redis_keys
+from gateway.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,13 @@ class SharedStore:
         self.backoff = backoff
         self._down_until = 0.0
         self.failures = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SharedStore:
+        """The store ``REDIS_URL``, ``REDIS_CLUSTER`` and ``REDIS_CLUSTER_NODES`` name."""
+        return cls(
+            settings.redis_url, cluster=settings.redis_cluster, nodes=settings.redis_cluster_nodes
+        )
 
     @property
     def available(self) -> bool:

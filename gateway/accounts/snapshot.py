@@ -302,7 +302,8 @@ class AccountRedis:
         if members:  # application-wide keys, each in its own slot: one UNLINK each
             pipe = client.pipeline(transaction=False)
             for member in members:
-                pipe.unlink(state_key(member.decode()))
+                # not pipe.unlink: on a cluster pipeline that is a coroutine, never queued
+                pipe.execute_command("UNLINK", state_key(member.decode()))
             await self._guard(pipe.execute())
 
     # -- quotas (counters written by the quota stage) ------------------------------------------
@@ -347,7 +348,7 @@ class AccountRedis:
             prefix = quota_prefix(account_id).encode()
             counters = sorted(today | {member for member in members if member.startswith(prefix)})
             pipe = client.pipeline(transaction=True)
-            pipe.unlink(*counters)
+            pipe.execute_command("UNLINK", *counters)  # see drop_states
             pipe.srem(index, *counters)
             results: list[Any] = await pipe.execute()
             return int(results[0])

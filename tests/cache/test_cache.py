@@ -329,7 +329,7 @@ def test_lifetimes_of_entries(settings: Settings) -> None:
     from gateway.keyring import Keyring
     from gateway.shared_store import SharedStore
 
-    store = CacheStore(SharedStore(settings.redis_url), Keyring(settings.secret_key), settings)
+    store = CacheStore(SharedStore.from_settings(settings), Keyring(settings.secret_key), settings)
     today = paris_today()
     data = Entry([{"value": "1", "date": "x"}], {}, 0.0)
     assert store.ttl_for(DAILY, today - timedelta(days=1), data, today) == settings.cache_ttl_recent

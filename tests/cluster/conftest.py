@@ -36,6 +36,18 @@ def valkey_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedde
         cluster.stop()
 
 
+SLOT_ERRORS = ("CROSSSLOT", "CrossSlot", "MOVED", "MovedError", "AskError")
+
+
+@pytest.fixture(autouse=True)
+def no_slot_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """No command of the gateway went to the wrong node or spanned slots."""
+    yield
+    for record in caplog.records:
+        text = record.getMessage() + (record.exc_text or "")
+        assert not any(word in text for word in SLOT_ERRORS), text
+
+
 @pytest.fixture
 def clean_services(services: Services, valkey_cluster: EmbeddedValkeyCluster) -> Services:
     """The services with Redis being the cluster, emptied for this test."""
