@@ -67,7 +67,7 @@ def _remembered_port(path: Path, pick: Callable[[], int] = free_port) -> int:
     return port
 
 
-def _dev_cluster(env: Mapping[str, str], data_dir: Path) -> EmbeddedValkeyCluster | None:
+def dev_cluster(env: Mapping[str, str], data_dir: Path) -> EmbeddedValkeyCluster | None:
     """The Valkey Cluster that ``GATEWAY_DEV_REDIS_CLUSTER`` asks for (empty/0: none)."""
     raw = env.get("GATEWAY_DEV_REDIS_CLUSTER", "").strip()
     if raw in {"", "0"}:
@@ -92,6 +92,8 @@ def banner(settings: Settings, sandbox_url: str | None, dev_env: Path) -> str:
     ]
     if sandbox_url:
         lines.append(f"    sandbox    {sandbox_url}   (Enedis simulator)")
+    if settings.redis_cluster:
+        lines.append(f"    redis      cluster, discovered from {settings.redis_url}")
     lines += [
         f"    settings   {dev_env}   (gateway serve --env-file {dev_env} --port 8090)",
         "",
@@ -127,7 +129,7 @@ def run_dev(env: Mapping[str, str]) -> int:
             pg.start()
             servers.append(pg)
             env["DATABASE_URL"] = pg.url
-        cluster = None if env.get("REDIS_URL") else _dev_cluster(env, data_dir)
+        cluster = None if env.get("REDIS_URL") else dev_cluster(env, data_dir)
         if cluster is not None:
             cluster.start()
             servers.append(cluster)
@@ -196,6 +198,8 @@ def _write_dev_env(path: Path, settings: Settings) -> None:
             continue  # a second replica chooses its own port
         if isinstance(value, tuple):
             value = ",".join(value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
         lines.append(f"{setting.env}={'' if value is None else value}")
     path.write_text("\n".join(lines) + "\n")
     os.chmod(path, 0o600)

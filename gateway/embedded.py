@@ -363,6 +363,7 @@ class EmbeddedValkeyCluster:
         for node in self.nodes:
             node.start(timeout)
         if self.wait_ok(timeout=5.0 if self._configured() else 0.0):
+            log.info("valkey cluster of %d nodes rejoined from nodes.conf", len(self.nodes))
             return
         if self._configured():  # stale nodes.conf (other ports): start over
             self.stop()

@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from gateway.config import SETTINGS, ConfigError, Settings, env_example, read_env_file
+from gateway.devstack import dev_cluster
 from gateway.embedded import free_port
 from tests.conftest import Services
 from tests.support.processes import wait_until
@@ -54,6 +55,8 @@ def test_a_missing_setting_stops_serve_with_one_line_naming_it(services: Service
         ("DATABASE_URL", "mysql://x"),
         ("GATEWAY_SECRET_KEY", "short"),
         ("UPSTREAM_TIMEOUT_SECONDS", "nan"),
+        ("REDIS_CLUSTER", "maybe"),
+        ("REDIS_CLUSTER_NODES", "10.0.0.1:7000,10.0.0.2"),
     ],
 )
 def test_a_malformed_setting_names_the_setting_and_hides_secrets(name: str, value: str) -> None:
@@ -71,6 +74,18 @@ def test_a_malformed_setting_names_the_setting_and_hides_secrets(name: str, valu
     assert str(caught.value).startswith(name)
     if name == "GATEWAY_SECRET_KEY":
         assert value not in str(caught.value)
+
+
+def testdev_cluster_is_asked_by_a_number_of_primaries(tmp_path: Path) -> None:
+    assert dev_cluster({}, tmp_path) is None
+    assert dev_cluster({"GATEWAY_DEV_REDIS_CLUSTER": "0"}, tmp_path) is None
+    for raw in ("2", "three"):
+        with pytest.raises(ConfigError, match="GATEWAY_DEV_REDIS_CLUSTER"):
+            dev_cluster({"GATEWAY_DEV_REDIS_CLUSTER": raw}, tmp_path)
+    cluster = dev_cluster({"GATEWAY_DEV_REDIS_CLUSTER": "3"}, tmp_path)
+    assert cluster is not None and len(cluster.nodes) == 3
+    again = dev_cluster({"GATEWAY_DEV_REDIS_CLUSTER": "3"}, tmp_path)
+    assert again is not None and again.addresses == cluster.addresses  # nodes.conf still valid
 
 
 def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
