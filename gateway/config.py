@@ -473,7 +473,19 @@ class Settings:
             except ValueError as exc:
                 shown = "(hidden)" if setting.secret else repr(raw)
                 raise ConfigError(f"{setting.env} {exc} (got {shown})") from None
+        if values["redis_cluster"]:
+            _check_cluster_url(values["redis_url"])
         return cls(**values)
+
+
+def _check_cluster_url(url: str) -> None:
+    """A cluster is reached over TCP and has only database 0."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"redis", "rediss"} or parsed.path.strip("/") not in {"", "0"}:
+        raise ConfigError(
+            "REDIS_URL must be redis:// or rediss:// with database 0 (or none) when "
+            "REDIS_CLUSTER is true"
+        )
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -44,8 +44,9 @@ CLUSTER_SLOTS = 16384
 _CLUSTER_RETRIES = 3  # a failover: topology re-read, then the call tried again
 
 
-def cluster_nodes(url: str, nodes: Iterable[str] = ()) -> list[ClusterNode]:
-    """The startup nodes of a cluster: ``nodes`` (``host:port``), else ``url``'s node."""
+def cluster_nodes(nodes: Iterable[str]) -> list[ClusterNode]:
+    """Startup nodes from ``host:port`` items (``[::1]:6379`` for IPv6); the URL's node is
+    added to them by the client, with the URL's credentials and TLS for every node."""
     found = []
     for item in nodes:
         host, _, port = item.rpartition(":")
@@ -64,7 +65,7 @@ def redis_client(
     }
     if not cluster:
         return aioredis.Redis.from_url(url, retry_on_timeout=False, max_connections=256, **options)
-    startup = cluster_nodes(url, nodes)
+    startup = cluster_nodes(nodes)
     if startup:
         options["startup_nodes"] = startup
     return RedisCluster.from_url(

@@ -76,7 +76,22 @@ def test_a_malformed_setting_names_the_setting_and_hides_secrets(name: str, valu
         assert value not in str(caught.value)
 
 
-def testdev_cluster_is_asked_by_a_number_of_primaries(tmp_path: Path) -> None:
+def test_a_cluster_url_has_database_0() -> None:
+    env = {s.env: "x" for s in SETTINGS if s.required}
+    env.update(
+        DATABASE_URL="postgresql://localhost/db",
+        ENEDIS_BASE_URL="http://enedis.test",
+        ENEDIS_AUTHORIZE_URL="http://enedis.test/authorize",
+        GATEWAY_SECRET_KEY="k" * 40,
+        REDIS_CLUSTER="true",
+    )
+    for url in ("redis://node:6379/2", "unix:///run/valkey.sock"):
+        with pytest.raises(ConfigError, match="REDIS_URL"):
+            Settings.from_env({**env, "REDIS_URL": url})
+    assert Settings.from_env({**env, "REDIS_URL": "rediss://node:6379"}).redis_cluster
+
+
+def test_dev_cluster_is_asked_by_a_number_of_primaries(tmp_path: Path) -> None:
     assert dev_cluster({}, tmp_path) is None
     assert dev_cluster({"GATEWAY_DEV_REDIS_CLUSTER": "0"}, tmp_path) is None
     for raw in ("2", "three"):
@@ -85,7 +100,7 @@ def testdev_cluster_is_asked_by_a_number_of_primaries(tmp_path: Path) -> None:
     cluster = dev_cluster({"GATEWAY_DEV_REDIS_CLUSTER": "3"}, tmp_path)
     assert cluster is not None and len(cluster.nodes) == 3
     again = dev_cluster({"GATEWAY_DEV_REDIS_CLUSTER": "3"}, tmp_path)
-    assert again is not None and again.addresses == cluster.addresses  # nodes.conf still valid
+    assert again is not None and again.addresses == cluster.addresses  # ports remembered
 
 
 def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
