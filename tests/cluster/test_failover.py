@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 from typing import Any
 
 import pytest
@@ -16,10 +15,11 @@ from tests.reliability.conftest import poll
 from tests.reliability.test_faults import (
     account_id,
     assert_within_upstream_budget,
+    caches_again,
     gateway_with,
     warm,
 )
-from tests.reliability.workload import DAILY, Call, Load, day_range
+from tests.reliability.workload import Load, consent_start, mixed_with
 from tests.support.journey import ready_account
 
 pytestmark = pytest.mark.slow
@@ -57,17 +57,7 @@ async def test_a_primary_stopped_under_load_fails_over_and_recovers(
     assert status == 200 and body["redis_cluster"]["slots_covered"] == 16384, body
     nodes = body["redis_cluster"]["nodes"]
 
-    authorize = Call(
-        "management.authorize",
-        "GET",
-        "/oauth/authorize",
-        frozenset({200}),
-        {"headers": {**accounts[0].bearer, "Accept": "application/json"}},
-    )
-    turn = itertools.count()
-
-    def calls(load: Load) -> Call:
-        return authorize if next(turn) % 8 == 7 else load.mixed()
+    authorize = consent_start(accounts[0])
 
     async def failed_over() -> bool:
         """Every slot served again (a replica promoted), the stopped node seen failing."""
@@ -75,7 +65,7 @@ async def test_a_primary_stopped_under_load_fails_over_and_recovers(
         cluster = body.get("redis_cluster", {})
         return status == 200 and cluster["reachable"] == nodes - 1 and cluster["nodes"] == nodes
 
-    load = Load(client, accounts, workers=4, calls=calls)
+    load = Load(client, accounts, workers=4, calls=mixed_with(authorize))
     load.start()
     try:
         await load.run_phase("before", 30)
@@ -100,17 +90,7 @@ async def test_a_primary_stopped_under_load_fails_over_and_recovers(
     assert table["failover"], table
 
     # the promoted replica serves the account: cached again, consent works again
-    point = accounts[0].usage_points[0]
-    start, end = day_range(200, 5)
-    params = {"usage_point_id": point, "start": start, "end": end}
-
-    async def cached_again() -> bool:
-        first = await client.get(DAILY.path, params=params, headers=accounts[0].bearer)
-        assert first.status == 200, await first.text()
-        second = await client.get(DAILY.path, params=params, headers=accounts[0].bearer)
-        return bool(second.headers["X-Cache-Status"] == "HIT")
-
-    await poll(cached_again, interval=0.2)
+    await poll(lambda: caches_again(client, accounts[0]), interval=0.2)
     answer = await client.get("/oauth/authorize", headers=authorize.kwargs["headers"])
     assert answer.status == 200, await answer.text()
 

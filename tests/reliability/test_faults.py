@@ -27,7 +27,15 @@ from gateway.keyring import account_cache_key
 from gateway.quota import counter_key
 from tests.conftest import Services
 from tests.reliability.conftest import poll, replicas, session_of
-from tests.reliability.workload import CURVE, DAILY, Call, Load, day_range
+from tests.reliability.workload import (
+    CURVE,
+    DAILY,
+    Call,
+    Load,
+    consent_start,
+    day_range,
+    mixed_with,
+)
 from tests.support.journey import Account, ready_account
 
 pytestmark = pytest.mark.slow
@@ -58,6 +66,16 @@ async def warm(client: Any, account: Account) -> None:
     assert answer.status == 200, await answer.text()
 
 
+async def caches_again(client: Any, account: Account) -> bool:
+    """A fresh range of the account's first point is fetched, then read from the cache."""
+    start, end = day_range(200, 5)
+    params = {"usage_point_id": account.usage_points[0], "start": start, "end": end}
+    first = await client.get(DAILY.path, params=params, headers=account.bearer)
+    assert first.status == 200, await first.text()
+    second = await client.get(DAILY.path, params=params, headers=account.bearer)
+    return bool(second.headers["X-Cache-Status"] == "HIT")
+
+
 async def account_id(client: Any, account: Account) -> str:
     answer = await client.get("/accounts/me", headers=account.bearer)
     assert answer.status == 200, await answer.text()
@@ -74,19 +92,8 @@ async def test_valkey_stopped_under_load_then_restarted(
     accounts = [await ready_account(client) for _ in range(2)]
     for account in accounts:
         await warm(client, account)
-    authorize = Call(
-        "management.authorize",
-        "GET",
-        "/oauth/authorize",
-        frozenset({200}),
-        {"headers": {**accounts[0].bearer, "Accept": "application/json"}},
-    )
-    turn = itertools.count()
-
-    def calls(load: Load) -> Call:
-        return authorize if next(turn) % 8 == 7 else load.mixed()
-
-    load = Load(client, accounts, workers=4, calls=calls)
+    authorize = consent_start(accounts[0])
+    load = Load(client, accounts, workers=4, calls=mixed_with(authorize))
     load.start()
     try:
         await load.run_phase("before", 30)
@@ -123,17 +130,7 @@ async def test_valkey_stopped_under_load_then_restarted(
     assert store.failures > 0
 
     # everything resumes: caching, quota counters and the shared limiter
-    point = accounts[0].usage_points[0]
-    start, end = day_range(200, 5)
-    params = {"usage_point_id": point, "start": start, "end": end}
-
-    async def cached_again() -> bool:
-        first = await client.get(DAILY.path, params=params, headers=accounts[0].bearer)
-        assert first.status == 200, await first.text()
-        second = await client.get(DAILY.path, params=params, headers=accounts[0].bearer)
-        return bool(second.headers["X-Cache-Status"] == "HIT")
-
-    await poll(cached_again, interval=0.2)
+    await poll(lambda: caches_again(client, accounts[0]), interval=0.2)
     redis = clean_services.aioredis()
     try:
         owner = await account_id(client, accounts[0])
