@@ -2,7 +2,7 @@
 
 Everything that belongs to an account starts with the hash tag ``{a:<account_id>}``, so
 that one account's keys live in one Redis Cluster slot and can be found and deleted
-together (a multi-key command, script or transaction of one account touches one slot).
+together (a multi-key command or script of one account touches one slot).
 Usage point ids never appear in clear: they are replaced by a keyed digest.
 """
 

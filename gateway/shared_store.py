@@ -7,7 +7,10 @@ and it is tried again by itself.
 With ``REDIS_CLUSTER`` the client is redis-py's cluster client, discovered from
 ``REDIS_URL`` (or the ``REDIS_CLUSTER_NODES`` list). Callers use the same commands either
 way; what keeps them valid on a cluster is the slot discipline of ``redis_keys``: every
-multi-key command, script and transaction names keys of one hash tag. On a failover (a
+multi-key command and script names keys of one hash tag. Pipelines are never transactions
+(``pipeline(transaction=False)``): redis-py's asyncio cluster client runs each command
+queued in a MULTI in a thread with an event loop of its own (slow, and broken when the
+topology is refreshed meanwhile); what must be atomic is a script. On a failover (a
 replica promoted) the cluster client re-reads the topology and retries a few times; past
 that the call fails like a lost single node and the caller falls back.
 """

@@ -12,8 +12,9 @@ expiry), ``{a:<id>}:authfail`` (failed secret/password attempts), ``{a:<id>}:sta
 outstanding OAuth states). Application-wide: ``oauth:state:<id>`` and
 ``authfail:addr:<digest>``. Keys whose names vary (revoked tokens, quota counters) are
 listed in the account index (``redis_keys.account_index``), so that deleting them needs no
-SCAN. Pipelines that mix an account's keys with application-wide ones are not
-transactions: on a cluster, redis-py sends each command to its node.
+SCAN. Pipelines are not transactions (see ``shared_store``): what must be atomic is a
+script; a pipeline that mixes an account's keys with application-wide ones is sent, on a
+cluster, to each key's node.
 """
 
 from __future__ import annotations
@@ -143,6 +144,14 @@ return 1
 """
 
 
+_INVALIDATE = """
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class HotRead:
     """What one round trip brings back for an authentication."""
@@ -160,6 +169,7 @@ class AccountRedis:
     def __init__(self, store: SharedStore) -> None:
         self.store = store
         self._write_if_gen = store.client.register_script(_WRITE_IF_GEN)
+        self._invalidate = store.client.register_script(_INVALIDATE)
 
     async def _guard(self, operation: Awaitable[T]) -> T:
         if not self.store.available:
@@ -226,16 +236,14 @@ class AccountRedis:
         return bool(written)
 
     async def invalidate(self, account_id: str) -> None:
-        """The account changed in PostgreSQL: drop its snapshot, fence in-flight rebuilds."""
-        pipe = self.store.client.pipeline(transaction=True)
-        pipe.incr(gen_key(account_id))
-        pipe.expire(gen_key(account_id), GEN_TTL_SECONDS)
-        pipe.delete(snap_key(account_id))
-        await self._guard(pipe.execute())
+        """The account changed in PostgreSQL: drop its snapshot, fence in-flight rebuilds
+        (one script: atomic, and one slot on a cluster)."""
+        keys = [gen_key(account_id), snap_key(account_id)]
+        await self._guard(self._invalidate(keys=keys, args=[GEN_TTL_SECONDS]))
 
     async def revoke_token(self, account_id: str, digest: str, ttl: int) -> None:
         key, ttl = revoked_key(account_id, digest), max(1, ttl)
-        pipe = self.store.client.pipeline(transaction=True)
+        pipe = self.store.client.pipeline(transaction=False)
         pipe.set(key, b"1", ex=ttl)
         index_account_key(pipe, account_id, key, ttl)
         await self._guard(pipe.execute())
@@ -347,7 +355,7 @@ class AccountRedis:
             members = cast("set[bytes]", await client.smembers(index))
             prefix = quota_prefix(account_id).encode()
             counters = sorted(today | {member for member in members if member.startswith(prefix)})
-            pipe = client.pipeline(transaction=True)
+            pipe = client.pipeline(transaction=False)
             pipe.execute_command("UNLINK", *counters)  # see drop_states
             pipe.srem(index, *counters)
             results: list[Any] = await pipe.execute()

@@ -192,7 +192,7 @@ async def _record_last_call(request: web.Request, account_id: str, usage_point_i
     if not store.available:
         return
     key = _last_call_key(request, account_id, usage_point_id)
-    pipe = store.client.pipeline(transaction=True)
+    pipe = store.client.pipeline(transaction=False)
     pipe.set(key, legacy_datetime(datetime.now(UTC)), ex=LAST_CALL_TTL)
     index_account_key(pipe, account_id, key, LAST_CALL_TTL)
     try:

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Iterator
 
 import pytest
+from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 
 from gateway.embedded import EmbeddedValkeyCluster
 from tests.accounts.conftest import fast_passwords, gateway
@@ -46,6 +47,20 @@ def no_slot_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     for record in caplog.records:
         text = record.getMessage() + (record.exc_text or "")
         assert not any(word in text for word in SLOT_ERRORS), text
+
+
+@pytest.fixture(autouse=True)
+def no_cluster_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gateway never opens a MULTI on the cluster client (see gateway/shared_store.py)."""
+    original = RedisCluster.pipeline
+
+    def pipeline(
+        self: RedisCluster, transaction: object = None, shard_hint: object = None
+    ) -> ClusterPipeline:
+        assert not transaction, "a transaction on the cluster client: use a script"
+        return original(self, transaction, shard_hint)
+
+    monkeypatch.setattr(RedisCluster, "pipeline", pipeline)
 
 
 @pytest.fixture
