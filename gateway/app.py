@@ -34,7 +34,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _shared_store(app: web.Application) -> AsyncIterator[None]:
-    store = SharedStore(app[state.SETTINGS].redis_url)
+    store = SharedStore.from_settings(app[state.SETTINGS])
     app[state.STORE] = store
     await store.ping()
     yield

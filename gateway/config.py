@@ -102,6 +102,16 @@ def _networks(raw: str) -> tuple[IPNetwork, ...]:
         raise ValueError("must be comma-separated addresses or CIDRs (10.0.0.0/8)") from None
 
 
+def _host_ports(raw: str) -> tuple[str, ...]:
+    """``host:port`` items, comma-separated (IPv6 hosts in brackets: ``[::1]:6379``)."""
+    items = _csv(raw)
+    for item in items:
+        host, sep, port = item.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(f"must be host:port items separated by commas ({item!r} is not)")
+    return items
+
+
 def _emails(raw: str) -> tuple[str, ...]:
     return tuple(item.lower() for item in _csv(raw))
 
@@ -176,7 +186,22 @@ SETTINGS: tuple[Setting, ...] = (
         "redis_url",
         _url("redis", "rediss", "unix"),
         None,
-        "Redis/Valkey URL (cache, quotas, limiter, application token).",
+        "Redis/Valkey URL (cache, quotas, limiter, application token); with REDIS_CLUSTER, "
+        "any one node of the cluster.",
+    ),
+    Setting(
+        "REDIS_CLUSTER",
+        "redis_cluster",
+        _bool,
+        "false",
+        "Use a Redis/Valkey Cluster (redis-py's cluster client) instead of a single node.",
+    ),
+    Setting(
+        "REDIS_CLUSTER_NODES",
+        "redis_cluster_nodes",
+        _host_ports,
+        "",
+        "Comma-separated host:port of cluster nodes to discover it from (default: REDIS_URL's).",
     ),
     Setting(
         "ENEDIS_BASE_URL",
@@ -469,6 +494,8 @@ SETTINGS: tuple[Setting, ...] = (
 class Settings:
     database_url: str
     redis_url: str
+    redis_cluster: bool
+    redis_cluster_nodes: tuple[str, ...]
     enedis_base_url: str
     enedis_authorize_url: str
     enedis_client_id: str
@@ -555,7 +582,19 @@ class Settings:
             except ValueError as exc:
                 shown = "(hidden)" if setting.secret else repr(raw)
                 raise ConfigError(f"{setting.env} {exc} (got {shown})") from None
+        if values["redis_cluster"]:
+            _check_cluster_url(values["redis_url"])
         return cls(**values)
+
+
+def _check_cluster_url(url: str) -> None:
+    """A cluster is reached over TCP and has only database 0."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"redis", "rediss"} or parsed.path.strip("/") not in {"", "0"}:
+        raise ConfigError(
+            "REDIS_URL must be redis:// or rediss:// with database 0 (or none) when "
+            "REDIS_CLUSTER is true"
+        )
 
 
 def read_env_file(path: Path) -> dict[str, str]:

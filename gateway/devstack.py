@@ -3,7 +3,9 @@
 PostgreSQL and Valkey run from their wheels with their data in ``GATEWAY_DATA_DIR``
 (default ``.gateway/``), the sandbox simulator and the gateway run in this process.
 ``DATABASE_URL``, ``REDIS_URL`` or ``ENEDIS_BASE_URL`` in the environment replace the
-matching embedded part. The settings of what was started go to ``dev.env`` so that
+matching embedded part. ``GATEWAY_DEV_REDIS_CLUSTER=3`` (or more) starts a Valkey Cluster
+of that many primaries instead of one Valkey (``REDIS_CLUSTER=true`` is then set).
+The settings of what was started go to ``dev.env`` so that
 ``gateway serve --env-file .gateway/dev.env --port 8090`` joins as a second replica.
 """
 
@@ -15,11 +17,18 @@ import logging
 import os
 import secrets
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from gateway.config import ConfigError, Settings
-from gateway.embedded import EmbeddedPostgres, EmbeddedValkey, free_port, port_open
+from gateway.embedded import (
+    EmbeddedPostgres,
+    EmbeddedValkey,
+    EmbeddedValkeyCluster,
+    cluster_port,
+    free_port,
+    port_open,
+)
 from gateway.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -47,15 +56,31 @@ def _secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def _remembered_port(path: Path) -> int:
+def _remembered_port(path: Path, pick: Callable[[], int] = free_port) -> int:
     """The port a server used last time in this data folder, when still free."""
     with contextlib.suppress(ValueError, OSError):
         port = int(path.read_text())
         if not port_open("127.0.0.1", port):
             return port
-    port = free_port()
+    port = pick()
     path.write_text(str(port))
     return port
+
+
+def dev_cluster(env: Mapping[str, str], data_dir: Path) -> EmbeddedValkeyCluster | None:
+    """The Valkey Cluster that ``GATEWAY_DEV_REDIS_CLUSTER`` asks for (empty/0: none)."""
+    raw = env.get("GATEWAY_DEV_REDIS_CLUSTER", "").strip()
+    if raw in {"", "0"}:
+        return None
+    if not raw.isdigit() or int(raw) < 3:
+        raise ConfigError(
+            f"GATEWAY_DEV_REDIS_CLUSTER must be a number of primaries, at least 3 (got {raw!r})"
+        )
+    primaries = int(raw)
+    root = data_dir / f"valkey-cluster-{primaries}"
+    root.mkdir(parents=True, exist_ok=True)
+    ports = [_remembered_port(root / f"node-{n}.port", cluster_port) for n in range(primaries)]
+    return EmbeddedValkeyCluster(root, primaries, ports=ports)
 
 
 def banner(settings: Settings, sandbox_url: str | None, dev_env: Path) -> str:
@@ -67,6 +92,8 @@ def banner(settings: Settings, sandbox_url: str | None, dev_env: Path) -> str:
     ]
     if sandbox_url:
         lines.append(f"    sandbox    {sandbox_url}   (Enedis simulator)")
+    if settings.redis_cluster:
+        lines.append(f"    redis      cluster, discovered from {settings.redis_url}")
     lines += [
         f"    settings   {dev_env}   (gateway serve --env-file {dev_env} --port 8090)",
         "",
@@ -93,7 +120,7 @@ def run_dev(env: Mapping[str, str]) -> int:
     env.setdefault("PUBLIC_URL", f"http://localhost:{gateway_port}")
     env.setdefault("GATEWAY_SECRET_KEY", _secret_key(data_dir))
 
-    servers: list[EmbeddedPostgres | EmbeddedValkey] = []
+    servers: list[EmbeddedPostgres | EmbeddedValkey | EmbeddedValkeyCluster] = []
     try:
         if not env.get("DATABASE_URL"):
             pg = EmbeddedPostgres(
@@ -102,7 +129,13 @@ def run_dev(env: Mapping[str, str]) -> int:
             pg.start()
             servers.append(pg)
             env["DATABASE_URL"] = pg.url
-        if not env.get("REDIS_URL"):
+        cluster = None if env.get("REDIS_URL") else dev_cluster(env, data_dir)
+        if cluster is not None:
+            cluster.start()
+            servers.append(cluster)
+            env["REDIS_URL"] = cluster.url
+            env["REDIS_CLUSTER"] = "true"
+        elif not env.get("REDIS_URL"):
             valkey = EmbeddedValkey(data_dir / "valkey", _remembered_port(data_dir / "valkey.port"))
             valkey.start()
             servers.append(valkey)
@@ -165,6 +198,8 @@ def _write_dev_env(path: Path, settings: Settings) -> None:
             continue  # a second replica chooses its own port
         if isinstance(value, tuple):
             value = ",".join(value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
         lines.append(f"{setting.env}={'' if value is None else value}")
     path.write_text("\n".join(lines) + "\n")
     os.chmod(path, 0o600)

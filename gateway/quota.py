@@ -22,10 +22,12 @@ from gateway.shared_store import REDIS_ERRORS, SharedStore
 
 log = logging.getLogger(__name__)
 
+COUNTER_TTL = 2 * 86400
 UPSTREAM = "upstream"
 CACHED = "cached"
 
-# KEYS[1] counter; ARGV: amount, limit, ttl. Returns {charged (1/0), value after}.
+# KEYS[1] counter, KEYS[2] the account index (one slot: the account's hash tag);
+# ARGV: amount, limit, ttl. Returns {charged (1/0), value after}.
 _CHARGE = """
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 local amount = tonumber(ARGV[1])
@@ -35,6 +37,9 @@ end
 used = redis.call('INCRBY', KEYS[1], amount)
 if used < 0 then redis.call('SET', KEYS[1], 0, 'KEEPTTL') used = 0 end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+redis.call('SADD', KEYS[2], KEYS[1])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]), 'NX')
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]), 'GT')
 return {1, used}
 """
 
@@ -99,7 +104,7 @@ class Quotas:
             return Usage(kind, limit, 0, known=False)
         try:
             charged, used = await self._charge(
-                keys=[counter_key(account_id, kind)], args=[amount, limit, 2 * 86400]
+                keys=self._keys(account_id, kind), args=[amount, limit, COUNTER_TTL]
             )
         except REDIS_ERRORS as exc:
             self._fail_open(exc)
@@ -115,10 +120,14 @@ class Quotas:
             return
         try:
             await self._charge(
-                keys=[counter_key(account_id, kind)], args=[-amount, self.limits[kind], 2 * 86400]
+                keys=self._keys(account_id, kind), args=[-amount, self.limits[kind], COUNTER_TTL]
             )
         except REDIS_ERRORS as exc:
             self._fail_open(exc)
+
+    @staticmethod
+    def _keys(account_id: str, kind: str) -> list[str]:
+        return [counter_key(account_id, kind), redis_keys.account_index(account_id)]
 
     def refusal(self, usage: Usage, amount: int) -> GatewayError:
         what = "upstream calls" if usage.kind == UPSTREAM else "cached answers"

@@ -2,7 +2,8 @@
 
 Everything that belongs to an account starts with the hash tag ``{a:<account_id>}``, so
 that one account's keys live in one Redis Cluster slot and can be found and deleted
-together. Usage point ids never appear in clear: they are replaced by a keyed digest.
+together (a multi-key command or script of one account touches one slot).
+Usage point ids never appear in clear: they are replaced by a keyed digest.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ def account_tag(account_id: str) -> str:
     return "{a:" + account_id + "}"
 
 
-def account_pattern(account_id: str) -> str:
-    """SCAN pattern of every key of an account (``[`` and ``{`` escaped)."""
-    return "\\{a:" + account_id + "\\}:*"
-
-
 def account_index(account_id: str) -> str:
-    """A set of every key written for the account (purges need no SCAN)."""
+    """The set listing the account's keys whose names vary (revoked tokens, counters,
+    last calls): with the fixed names and the cache's own indexes, deleting an account
+    finds every key without SCAN (which a cluster does node by node)."""
     return f"{account_tag(account_id)}:index"
 
 

@@ -1,6 +1,8 @@
 """The test harness: real PostgreSQL and Valkey (embedded, once per session), the sandbox
 simulator as a separate process on a free port, and each test isolated (clean tables,
-flushed Redis, sandbox counters and faults reset)."""
+flushed Redis, sandbox counters and faults reset). ``tests/cluster`` runs chosen tests again
+against a Valkey Cluster: ``Services.cluster`` is then set, and tests reach Redis through
+``Services.redis()``/``Services.aioredis()``, which speak to whichever is in use."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from typing import Any
 import psycopg
 import pytest
 import redis
+import redis.asyncio as aioredis
 
 from gateway.config import Settings
 from gateway.db import apply_migrations
-from gateway.embedded import EmbeddedPostgres, EmbeddedValkey
+from gateway.embedded import EmbeddedPostgres, EmbeddedValkey, EmbeddedValkeyCluster
 from tests.support.processes import ChildProcess, sandbox_process
 from tests.support.sandbox import sandbox_control
 from tests.support.upstream import ENEDIS_API
@@ -31,16 +34,34 @@ class Services:
     valkey: EmbeddedValkey
     sandbox: ChildProcess
     log_dir: Path
+    cluster: EmbeddedValkeyCluster | None = None  # set: Redis is this cluster
 
     @property
     def sandbox_url(self) -> str:
         return self.sandbox.url
 
+    @property
+    def redis_url(self) -> str:
+        return self.cluster.url if self.cluster is not None else self.valkey.url
+
+    def redis(self) -> redis.Redis | redis.RedisCluster:
+        """A (blocking) client of the Redis in use: SCAN, FLUSHALL... cover every node."""
+        if self.cluster is not None:
+            return redis.RedisCluster.from_url(self.cluster.url)
+        return redis.Redis.from_url(self.valkey.url)
+
+    def aioredis(self) -> aioredis.Redis | aioredis.RedisCluster:
+        """An asyncio client of the Redis in use."""
+        if self.cluster is not None:
+            return aioredis.RedisCluster.from_url(self.cluster.url)
+        return aioredis.Redis.from_url(self.valkey.url)
+
     def env(self, **overrides: str) -> dict[str, str]:
         """Settings for a gateway wired to these services (as environment variables)."""
         env = {
             "DATABASE_URL": self.postgres.url,
-            "REDIS_URL": self.valkey.url,
+            "REDIS_URL": self.redis_url,
+            "REDIS_CLUSTER": "true" if self.cluster is not None else "false",
             "ENEDIS_BASE_URL": self.sandbox_url,
             "ENEDIS_AUTHORIZE_URL": self.sandbox_url + "/dataconnect/v1/oauth2/authorize",
             "ENEDIS_CLIENT_ID": SANDBOX_CLIENT_ID,
@@ -77,9 +98,12 @@ class Services:
             if tables:
                 names = ", ".join(f'"{name}"' for (name,) in tables)
                 conn.execute(f"TRUNCATE {names} CASCADE")
-        if not self.valkey.running:
+        if self.cluster is not None:
+            if not self.cluster.running:
+                self.cluster.start()
+        elif not self.valkey.running:
             self.valkey.start()
-        client = redis.Redis.from_url(self.valkey.url)
+        client = self.redis()
         try:
             client.flushall()
         finally:

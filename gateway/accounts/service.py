@@ -48,7 +48,6 @@ from gateway.accounts.snapshot import (
     PointGrant,
     RedisUnavailable,
     Snapshot,
-    quota_pattern,
     signup_address_key,
 )
 from gateway.cache.store import CacheStore
@@ -631,9 +630,10 @@ class Accounts:
                 await self.redis.delete_account_keys(account_id)
             except _STORE_ERRORS:
                 raise store_unavailable() from None
-        try:
+        try:  # what a request in flight wrote meanwhile
+            await cache.purge_account(account_id)
             await self.redis.delete_account_keys(account_id)
-        except RedisUnavailable:
+        except _STORE_ERRORS:
             log.warning("could not re-check the keys of a deleted account (redis unavailable)")
         self._forget_account(account_id)
         log.info("account deleted", extra={"account": account_id})
@@ -977,7 +977,7 @@ class Accounts:
     async def reset_quota(self, account_id: str) -> int:
         await self._require_account(account_id)
         try:
-            return await self.redis.delete_matching(quota_pattern(account_id))
+            return await self.redis.delete_quotas(account_id)
         except RedisUnavailable:
             raise store_unavailable() from None
 

@@ -11,7 +11,11 @@ Other keys of an account here: ``{a:<id>}:rt:<digest>`` (a revoked access token,
 expiry; the digest is of the token's nonce), ``{a:<id>}:authfail`` and ``{a:<id>}:pwfail``
 (failed secret and failed password attempts, counted apart), ``{a:<id>}:states`` (its
 outstanding OAuth states). Application-wide: ``oauth:state:<id>``, ``authfail:addr:<digest>``
-and ``pwfail:addr:<digest>``, ``signup:addr:<digest>`` and ``signup:all``.
+and ``pwfail:addr:<digest>``, ``signup:addr:<digest>`` and ``signup:all``. Keys whose names
+vary (revoked tokens, quota counters) are listed in the account index
+(``redis_keys.account_index``), so that deleting them needs no SCAN. Pipelines are not
+transactions (see ``shared_store``): what must be atomic is a script; a pipeline that mixes
+an account's keys with application-wide ones is sent, on a cluster, to each key's node.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from gateway import redis_keys
-from gateway.shared_store import REDIS_ERRORS, SharedStore, delete_account_keys
+from gateway.shared_store import REDIS_ERRORS, SharedStore, delete_indexed, index_account_key
 
 SNAPSHOT_TTL_SECONDS = 3 * 86400
 GEN_TTL_SECONDS = 86400
@@ -147,12 +151,12 @@ def signup_address_key(address_digest: str) -> str:
     return redis_keys.SIGNUP_ADDRESS_PREFIX + address_digest
 
 
-def quota_pattern(account_id: str) -> str:
-    return "\\{a:" + account_id + "\\}:q:*"
+def quota_prefix(account_id: str) -> str:
+    return f"{redis_keys.account_tag(account_id)}:q:"
 
 
 def quota_key(account_id: str, day: str, kind: str) -> str:
-    return f"{redis_keys.account_tag(account_id)}:q:{day}:{kind}"
+    return f"{quota_prefix(account_id)}{day}:{kind}"
 
 
 _WRITE_IF_GEN = """
@@ -161,6 +165,14 @@ if current ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[2], unpack(ARGV, 3))
 redis.call('EXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+
+
+_INVALIDATE = """
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
 return 1
 """
 
@@ -180,6 +192,7 @@ class AccountRedis:
     def __init__(self, store: SharedStore) -> None:
         self.store = store
         self._write_if_gen = store.client.register_script(_WRITE_IF_GEN)
+        self._invalidate = store.client.register_script(_INVALIDATE)
 
     async def _guard(self, operation: Awaitable[T]) -> T:
         if not self.store.available:
@@ -231,17 +244,17 @@ class AccountRedis:
         return bool(written)
 
     async def invalidate(self, account_id: str) -> None:
-        """The account changed in PostgreSQL: drop its snapshot, fence in-flight rebuilds."""
-        pipe = self.store.client.pipeline(transaction=True)
-        pipe.incr(gen_key(account_id))
-        pipe.expire(gen_key(account_id), GEN_TTL_SECONDS)
-        pipe.delete(snap_key(account_id))
-        await self._guard(pipe.execute())
+        """The account changed in PostgreSQL: drop its snapshot, fence in-flight rebuilds
+        (one script: atomic, and one slot on a cluster)."""
+        keys = [gen_key(account_id), snap_key(account_id)]
+        await self._guard(self._invalidate(keys=keys, args=[GEN_TTL_SECONDS]))
 
     async def revoke_token(self, account_id: str, digest: str, ttl: int) -> None:
-        await self._guard(
-            self.store.client.set(revoked_key(account_id, digest), b"1", ex=max(1, ttl))
-        )
+        key, ttl = revoked_key(account_id, digest), max(1, ttl)
+        pipe = self.store.client.pipeline(transaction=False)
+        pipe.set(key, b"1", ex=ttl)
+        index_account_key(pipe, account_id, key, ttl)
+        await self._guard(pipe.execute())
 
     # -- throttling -----------------------------------------------------------------------------
 
@@ -316,8 +329,12 @@ class AccountRedis:
         members = await self._guard(
             cast("Awaitable[set[bytes]]", client.smembers(states_key(account_id)))
         )
-        if members:
-            await self._guard(client.unlink(*(state_key(m.decode()) for m in members)))
+        if members:  # application-wide keys, each in its own slot: one UNLINK each
+            pipe = client.pipeline(transaction=False)
+            for member in members:
+                # not pipe.unlink: on a cluster pipeline that is a coroutine, never queued
+                pipe.execute_command("UNLINK", state_key(member.decode()))
+            await self._guard(pipe.execute())
 
     # -- quotas (counters written by the quota stage) ------------------------------------------
 
@@ -336,23 +353,35 @@ class AccountRedis:
         return usage
 
     async def delete_account_keys(self, account_id: str) -> int:
-        """Every key under the account's hash tag (``{a:<id>}:*``)."""
-        return await self._guard(delete_account_keys(self.store, account_id))
+        """Every key of the account outside the cache: the fixed names and the indexed."""
+        return await self._guard(
+            delete_indexed(
+                self.store,
+                redis_keys.account_index(account_id),
+                snap_key(account_id),
+                gen_key(account_id),
+                account_failures_key(account_id),
+                states_key(account_id),
+            )
+        )
 
-    async def delete_matching(self, pattern: str) -> int:
+    async def delete_quotas(self, account_id: str) -> int:
+        """Every quota counter of the account: today's, and those of other days that the
+        account index lists."""
         client = self.store.client
+        index = redis_keys.account_index(account_id)
+        day = datetime.now(UTC).strftime("%Y%m%d")
+        today = {quota_key(account_id, day, kind).encode() for kind in ("upstream", "cached")}
 
         async def run() -> int:
-            deleted = 0
-            batch: list[bytes] = []
-            async for key in client.scan_iter(match=pattern, count=1000):
-                batch.append(key)
-                if len(batch) >= 500:
-                    deleted += await client.unlink(*batch)
-                    batch.clear()
-            if batch:
-                deleted += await client.unlink(*batch)
-            return deleted
+            members = cast("set[bytes]", await client.smembers(index))
+            prefix = quota_prefix(account_id).encode()
+            counters = sorted(today | {member for member in members if member.startswith(prefix)})
+            pipe = client.pipeline(transaction=False)
+            pipe.execute_command("UNLINK", *counters)  # see drop_states
+            pipe.srem(index, *counters)
+            results: list[Any] = await pipe.execute()
+            return int(results[0])
 
         return await self._guard(run())
 

@@ -20,6 +20,9 @@ Prometheus names (``/metrics``):
 - ``gateway_limiter_wait_seconds`` (histogram): time spent waiting for an upstream slot
 - ``gateway_quota_refusals_total{kind}``: upstream, cached
 - ``gateway_redis_fallbacks_total{component}``: quota, limiter, cache, auth
+- ``gateway_redis_cluster_nodes{state}``: known, reachable (with ``REDIS_CLUSTER`` only,
+  refreshed at each scrape and readiness check)
+- ``gateway_redis_cluster_slots_covered``: slots served by a live primary (of 16384)
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import threading
 from typing import Any
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
-from opentelemetry.metrics import Counter, Histogram
+from opentelemetry.metrics import Counter, Histogram, _Gauge
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from prometheus_client import (
@@ -49,6 +52,7 @@ __all__ = [
     "record_cache",
     "record_limiter_wait",
     "record_quota_refusal",
+    "record_redis_cluster",
     "record_redis_fallback",
     "record_request",
     "record_upstream_call",
@@ -118,6 +122,16 @@ class _Instruments:
             "gateway.redis.fallbacks",
             unit="{event}",
             description="Times a component ran without Redis.",
+        )
+        self.cluster_nodes: _Gauge = meter.create_gauge(
+            "gateway.redis.cluster.nodes",
+            unit="{node}",
+            description="Redis Cluster nodes: known to the cluster, and reachable of those.",
+        )
+        self.cluster_slots: _Gauge = meter.create_gauge(
+            "gateway.redis.cluster.slots_covered",
+            unit="{slot}",
+            description="Redis Cluster slots served by a live primary (of 16384).",
         )
 
 
@@ -200,3 +214,11 @@ def record_quota_refusal(kind: str) -> None:
 def record_redis_fallback(component: str) -> None:
     """A component ran without Redis: ``quota``, ``limiter``, ``cache`` or ``auth``."""
     _get().redis_fallbacks.add(1, {"component": _one_of(component, REDIS_COMPONENTS)})
+
+
+def record_redis_cluster(nodes: int, reachable: int, slots_covered: int) -> None:
+    """The Redis Cluster's state as last seen: nodes known and reachable, slots covered."""
+    instruments = _get()
+    instruments.cluster_nodes.set(nodes, {"state": "known"})
+    instruments.cluster_nodes.set(reachable, {"state": "reachable"})
+    instruments.cluster_slots.set(slots_covered)

@@ -40,7 +40,7 @@ from gateway.openapi import LEGACY, PUBLIC, error_responses
 from gateway.quota import UPSTREAM
 from gateway.request_keys import DATA_REQUEST, FETCHED, PRINCIPAL
 from gateway.routing import Auth, Handler, RouteSpec, Surface
-from gateway.shared_store import REDIS_ERRORS
+from gateway.shared_store import REDIS_ERRORS, index_account_key
 from gateway.surfaces.forward import forward
 from gateway.surfaces.legacy_schemas import DATA_SCHEMAS, inline
 from gateway.surfaces.v5 import v5_request
@@ -195,8 +195,11 @@ async def _record_last_call(request: web.Request, account_id: str, usage_point_i
     if not store.available:
         return
     key = _last_call_key(request, account_id, usage_point_id)
+    pipe = store.client.pipeline(transaction=False)
+    pipe.set(key, legacy_datetime(datetime.now(UTC)), ex=LAST_CALL_TTL)
+    index_account_key(pipe, account_id, key, LAST_CALL_TTL)
     try:
-        await store.client.set(key, legacy_datetime(datetime.now(UTC)), ex=LAST_CALL_TTL)
+        await pipe.execute()
     except REDIS_ERRORS as exc:
         store.mark_down(exc)
 

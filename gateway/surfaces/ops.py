@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from aiohttp import web
@@ -13,6 +14,7 @@ from gateway import db, routing, state
 from gateway.observability import metrics
 from gateway.openapi import PUBLIC, setup_openapi
 from gateway.routing import RouteSpec, Surface
+from gateway.shared_store import CLUSTER_SLOTS, UNREACHABLE, ClusterState
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,28 @@ class ReadyChecks(Schema):
         required=True,
         metadata={"description": '"ok", "unreachable" or "N migrations pending".'},
     )
-    redis = fields.String(required=True, metadata={"description": '"ok" or "unreachable".'})
+    redis = fields.String(
+        required=True,
+        metadata={
+            "description": '"ok" or "unreachable"; a cluster that serves only part of its '
+            'slots: "N/16384 slots covered".'
+        },
+    )
+
+
+class RedisCluster(Schema):
+    nodes = fields.Integer(required=True, metadata={"description": "Nodes the cluster knows."})
+    reachable = fields.Integer(
+        required=True, metadata={"description": "Nodes not flagged failing by the cluster."}
+    )
+    slots_covered = fields.Integer(
+        required=True, metadata={"description": "Slots served by a live primary (of 16384)."}
+    )
+    state = fields.String(
+        required=True,
+        validate=validate.OneOf(("ok", "fail", "unreachable")),
+        metadata={"description": "The cluster's own state (CLUSTER INFO), or unreachable."},
+    )
 
 
 class Upstream(Schema):
@@ -49,6 +72,9 @@ class Ready(Schema):
     status = fields.String(required=True, validate=validate.OneOf(("ok", "unavailable")))
     checks = fields.Nested(ReadyChecks, required=True)
     upstream = fields.Nested(Upstream, required=True)
+    redis_cluster = fields.Nested(
+        RedisCluster, metadata={"description": "Only with REDIS_CLUSTER: the cluster's state."}
+    )
 
 
 @docs(
@@ -78,6 +104,27 @@ async def _redis(app: web.Application) -> str:
     return "ok" if reachable else "unreachable"
 
 
+async def cluster_state(app: web.Application) -> ClusterState | None:
+    """The Redis Cluster's state (None: not a cluster), also recorded in the metrics."""
+    store = app[state.STORE]
+    if not store.cluster:
+        return None
+    try:
+        found = await asyncio.wait_for(store.cluster_state(), CHECK_TIMEOUT)
+    except Exception:  # noqa: BLE001 - any failure means "unreachable"
+        found = UNREACHABLE
+    metrics.record_redis_cluster(found.nodes, found.reachable, found.slots_covered)
+    return found
+
+
+def _cluster_check(found: ClusterState) -> str:
+    if found.ok:
+        return "ok"
+    if found.state == "unreachable" or found.slots_covered == 0:
+        return "unreachable"
+    return f"{found.slots_covered}/{CLUSTER_SLOTS} slots covered"
+
+
 def breaker_state(app: web.Application) -> str:
     """The upstream circuit breaker's state, or "unknown" before the forwarder exists."""
     forwarder = app.get(state.FORWARDER)
@@ -98,14 +145,25 @@ def breaker_state(app: web.Application) -> str:
 @response_schema(Ready, 503, description="Not ready: see `checks`.")
 async def ready(request: web.Request) -> web.Response:
     app = request.app
-    postgres, redis = await asyncio.gather(_postgres(app), _redis(app))
+    store = app[state.STORE]
+    if store.cluster:
+        postgres, cluster = await asyncio.gather(_postgres(app), cluster_state(app))
+        assert cluster is not None
+        redis = _cluster_check(cluster)
+        if cluster.ok:
+            store.mark_up()
+    else:
+        postgres, redis = await asyncio.gather(_postgres(app), _redis(app))
+        cluster = None
     checks = {"postgres": postgres, "redis": redis}
     ok = all(value == "ok" for value in checks.values())
-    body = {
+    body: dict[str, object] = {
         "status": "ok" if ok else "unavailable",
         "checks": checks,
         "upstream": {"breaker": breaker_state(app)},
     }
+    if cluster is not None:
+        body["redis_cluster"] = dataclasses.asdict(cluster)
     return web.json_response(body, status=200 if ok else 503)
 
 
@@ -124,6 +182,7 @@ async def ready(request: web.Request) -> web.Response:
     },
 )
 async def prometheus_metrics(request: web.Request) -> web.Response:
+    await cluster_state(request.app)  # refreshed at each scrape
     body = await asyncio.get_running_loop().run_in_executor(None, metrics.exposition)
     return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE_LATEST})
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import redis
 
 from gateway.accounts.snapshot import quota_key
 from gateway.app import build_app
@@ -39,7 +38,7 @@ async def test_admin_lists_accounts_with_usage(
     user = await signup(gateway, "user@example.org")
     await consent(gateway, user)
     day = datetime.now(UTC).strftime("%Y%m%d")
-    client = redis.Redis.from_url(clean_services.valkey.url)
+    client = clean_services.redis()
     try:
         client.set(quota_key(user.account_id, day, "upstream"), 7)
         client.set(quota_key(user.account_id, day, "cached"), 11)
@@ -118,7 +117,7 @@ async def test_admin_resets_quota_and_purges_cache(
     user = await signup(gateway, "quota@example.org")
     headers = {"ADMIN_API_KEY": ADMIN_KEY}
     day = datetime.now(UTC).strftime("%Y%m%d")
-    client = redis.Redis.from_url(clean_services.valkey.url)
+    client = clean_services.redis()
     try:
         client.set(quota_key(user.account_id, day, "upstream"), 50)
         client.set(quota_key(user.account_id, day, "cached"), 5)

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import psycopg
-import redis
 
 from tests.accounts.flows import DEFAULT_POINTS, basic, consent, signup
 from tests.conftest import Services
@@ -29,7 +28,7 @@ def _postgres_dump(services: Services) -> bytes:
 
 
 def _redis_dump(services: Services) -> bytes:
-    client = redis.Redis.from_url(services.valkey.url)
+    client = services.redis()
     chunks: list[bytes] = []
     try:
         for key in client.scan_iter(count=1000):

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import psycopg
-import redis
 
 from gateway.accounts.crypto import sign_state
 from gateway.accounts.snapshot import state_key
@@ -123,7 +122,7 @@ async def test_expired_state_is_refused(gateway: Any, clean_services: Services) 
     user = await signup(gateway, "expired@example.org")
     state_id = secrets.token_urlsafe(16)
     past = int(time.time()) - 1
-    client = redis.Redis.from_url(clean_services.valkey.url)
+    client = clean_services.redis()
     try:
         client.set(state_key(state_id), user.account_id.encode(), ex=600)
     finally:

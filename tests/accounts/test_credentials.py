@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis
-
 from gateway import state
 from gateway.app import build_app
 from gateway.config import Settings
@@ -71,7 +69,7 @@ async def test_rotation_revokes_the_old_secret_tokens_and_cache(
     assert (
         await gateway.get(f"/__probe__/v5/{DEFAULT_POINTS[0]}", headers=old_basic)
     ).status == 200
-    client = redis.Redis.from_url(clean_services.valkey.url)
+    client = clean_services.redis()
     entry = "{a:" + user.account_id + "}:c:rotate-entry"
     index = gateway.server.app[state.CACHE].point_index(user.account_id, DEFAULT_POINTS[0])
     try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-import redis
 
-from gateway.accounts.snapshot import quota_key
+from gateway.enedis.catalogue import BY_NAME
 from tests.accounts.flows import DEFAULT_POINTS, authorize_location, consent, problem, signup
 from tests.conftest import Services
+from tests.support.sandbox import query, recent_range
 
 
 def _rows_of(services: Services, account_id: str) -> dict[str, int]:
@@ -27,7 +27,7 @@ def _rows_of(services: Services, account_id: str) -> dict[str, int]:
 
 
 def _redis_mentions(services: Services, needle: str) -> list[bytes]:
-    client = redis.Redis.from_url(services.valkey.url)
+    client = services.redis()
     try:
         found = []
         for key in client.scan_iter(count=1000):
@@ -63,13 +63,17 @@ async def test_delete_account_removes_everything(gateway: Any, clean_services: S
     assert (
         await gateway.get(f"/__probe__/v5/{DEFAULT_POINTS[0]}", headers=user.basic)
     ).status == 200
-    client = redis.Redis.from_url(clean_services.valkey.url)
-    try:
-        client.set(quota_key(user.account_id, "20250101", "upstream"), 3)
-        client.set("{a:" + user.account_id + "}:c:some-entry", b"sealed")
-    finally:
-        client.close()
-    assert _redis_mentions(clean_services, user.account_id)
+    # cache entries, their indexes, quota counters (v5), the last call of a point (legacy)
+    start, end = recent_range(3)
+    daily = BY_NAME["daily_consumption"]
+    params = query(DEFAULT_POINTS[0], daily, start, end)
+    assert (await gateway.get(daily.path, params=params, headers=user.bearer)).status == 200
+    legacy = f"/daily_consumption/{DEFAULT_POINTS[1]}/start/{start}/end/{end}"
+    assert (await gateway.get(legacy, headers=user.bearer)).status == 200
+    tag = b"{a:" + user.account_id.encode() + b"}:"
+    mentions = _redis_mentions(clean_services, user.account_id)
+    kinds = {key.removeprefix(tag).split(b":")[0] for key in mentions if key.startswith(tag)}
+    assert {b"snap", b"index", b"c", b"ci", b"cpoints", b"q", b"lg", b"rt", b"authfail"} <= kinds
     assert _rows_of(clean_services, user.account_id)["usage_points"] == 2
 
     await problem(await gateway.request("DELETE", "/accounts/me", headers=user.bearer), 415)

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import psycopg
-import redis
 
 from gateway import state
 from gateway.accounts.snapshot import snap_key
@@ -48,7 +47,7 @@ async def test_rename_and_delete(gateway: Any, clean_services: Services) -> None
 
     # a cache entry of the point, indexed the way the cache store indexes it
     index = gateway.server.app[state.CACHE].point_index(user.account_id, A_POINT)
-    client = redis.Redis.from_url(clean_services.valkey.url)
+    client = clean_services.redis()
     try:
         entry = "{a:" + user.account_id + "}:c:test-entry"
         client.set(entry, b"sealed")
@@ -100,7 +99,7 @@ async def test_grant_check_on_data_routes(gateway: Any, clean_services: Services
             "UPDATE usage_points SET consent_status = 'revoked' WHERE usage_point_id = %s",
             (DEFAULT_POINTS[1],),
         )
-    client = redis.Redis.from_url(clean_services.valkey.url)
+    client = clean_services.redis()
     try:
         client.delete(snap_key(user.account_id))  # the snapshot is rebuilt from PostgreSQL
     finally:

@@ -136,7 +136,7 @@ async def test_nothing_readable_in_redis_after_a_workload(
         account.client_secret.encode(),
         account.token.encode(),
     ]
-    client = aioredis.Redis.from_url(clean_services.valkey.url)
+    client = clean_services.aioredis()
     try:
         keys = [key async for key in client.scan_iter(count=1000)]
         assert keys
@@ -192,7 +192,7 @@ async def test_corrupt_entries_count_as_misses(gateway: Any, clean_services: Ser
     account = await ready_account(gateway)
     params = query(CONSUMPTION_AND_PRODUCTION, DAILY, *recent_range(3))
     assert (await gateway.get(DAILY.path, params=params, headers=account.bearer)).status == 200
-    client = aioredis.Redis.from_url(clean_services.valkey.url)
+    client = clean_services.aioredis()
     try:
         async for key in client.scan_iter(match="*:c:*"):
             await client.set(key, b"garbage-that-is-not-sealed")
@@ -297,7 +297,7 @@ async def test_purges_remove_exactly_what_they_say(gateway: Any, clean_services:
         assert hit.headers["X-Cache-Status"] == "HIT"
     # the whole account
     assert await cache.purge_account(account_id) >= 8
-    client = aioredis.Redis.from_url(clean_services.valkey.url)
+    client = clean_services.aioredis()
     try:
         assert [key async for key in client.scan_iter(match="*:c:*")] == []
     finally:
@@ -332,7 +332,7 @@ def test_lifetimes_of_entries(settings: Settings) -> None:
     from gateway.keyring import Keyring
     from gateway.shared_store import SharedStore
 
-    store = CacheStore(SharedStore(settings.redis_url), Keyring(settings.secret_key), settings)
+    store = CacheStore(SharedStore.from_settings(settings), Keyring(settings.secret_key), settings)
     today = paris_today()
     data = Entry([{"v": "1", "d": "x"}], {}, 0.0)
     assert store.ttl_for(DAILY, today - timedelta(days=1), data, today) == settings.cache_ttl_recent

@@ -43,7 +43,7 @@ async def forwarder(settings: Settings) -> AsyncIterator[Forwarder]:
         breaker_threshold=3,
         enedis_rate_limit=1000,
     )
-    store = SharedStore(settings.redis_url)
+    store = SharedStore.from_settings(settings)
     async with aiohttp.ClientSession() as http:
         limiter = Limiter(store, rate=1000, hourly=1_000_000, max_wait=2)
         tokens = AppTokenProvider(
@@ -184,7 +184,7 @@ async def test_breaker_opens_after_consecutive_failures(forwarder: Forwarder) ->
 
 async def test_replicas_share_one_application_token(settings: Settings) -> None:
     """Two providers (two replicas) over the same Valkey: one token request upstream."""
-    stores = [SharedStore(settings.redis_url) for _ in range(2)]
+    stores = [SharedStore.from_settings(settings) for _ in range(2)]
     async with aiohttp.ClientSession() as http:
         providers = [
             AppTokenProvider(
@@ -210,7 +210,7 @@ async def test_replicas_share_one_application_token(settings: Settings) -> None:
 async def test_a_renewal_finished_meanwhile_is_not_repeated(settings: Settings) -> None:
     """B reads no token, A renews and releases the lock, then B takes the lock: B must use
     A's token, not ask Enedis again."""
-    stores = [SharedStore(settings.redis_url) for _ in range(2)]
+    stores = [SharedStore.from_settings(settings) for _ in range(2)]
     async with aiohttp.ClientSession() as http:
         a, b = (
             AppTokenProvider(

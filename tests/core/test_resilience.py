@@ -127,9 +127,8 @@ async def test_valkey_stopped_then_restarted(gateway: Any, clean_services: Servi
         return bool(second.headers["X-Cache-Status"] == "HIT")
 
     await poll(cached_again, interval=0.2)
-    import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(clean_services.valkey.url)
+    client = clean_services.aioredis()
     try:
         assert (
             await client.exists(measurement_limiter_key() + ":s") == 1

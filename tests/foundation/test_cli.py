@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from gateway.config import SETTINGS, ConfigError, Settings, env_example, read_env_file
+from gateway.devstack import dev_cluster
 from gateway.embedded import free_port
 from tests.conftest import Services
 from tests.support.processes import wait_until
@@ -56,6 +57,8 @@ def test_a_missing_setting_stops_serve_with_one_line_naming_it(services: Service
         ("DATABASE_URL", "mysql://x"),
         ("GATEWAY_SECRET_KEY", "short"),
         ("UPSTREAM_TIMEOUT_SECONDS", "nan"),
+        ("REDIS_CLUSTER", "maybe"),
+        ("REDIS_CLUSTER_NODES", "10.0.0.1:7000,10.0.0.2"),
     ],
 )
 def test_a_malformed_setting_names_the_setting_and_hides_secrets(name: str, value: str) -> None:
@@ -73,6 +76,33 @@ def test_a_malformed_setting_names_the_setting_and_hides_secrets(name: str, valu
     assert str(caught.value).startswith(name)
     if name == "GATEWAY_SECRET_KEY":
         assert value not in str(caught.value)
+
+
+def test_a_cluster_url_has_database_0() -> None:
+    env = {s.env: "x" for s in SETTINGS if s.required}
+    env.update(
+        DATABASE_URL="postgresql://localhost/db",
+        ENEDIS_BASE_URL="http://enedis.test",
+        ENEDIS_AUTHORIZE_URL="http://enedis.test/authorize",
+        GATEWAY_SECRET_KEY="k" * 40,
+        REDIS_CLUSTER="true",
+    )
+    for url in ("redis://node:6379/2", "unix:///run/valkey.sock"):
+        with pytest.raises(ConfigError, match="REDIS_URL"):
+            Settings.from_env({**env, "REDIS_URL": url})
+    assert Settings.from_env({**env, "REDIS_URL": "rediss://node:6379"}).redis_cluster
+
+
+def test_dev_cluster_is_asked_by_a_number_of_primaries(tmp_path: Path) -> None:
+    assert dev_cluster({}, tmp_path) is None
+    assert dev_cluster({"GATEWAY_DEV_REDIS_CLUSTER": "0"}, tmp_path) is None
+    for raw in ("2", "three"):
+        with pytest.raises(ConfigError, match="GATEWAY_DEV_REDIS_CLUSTER"):
+            dev_cluster({"GATEWAY_DEV_REDIS_CLUSTER": raw}, tmp_path)
+    cluster = dev_cluster({"GATEWAY_DEV_REDIS_CLUSTER": "3"}, tmp_path)
+    assert cluster is not None and len(cluster.nodes) == 3
+    again = dev_cluster({"GATEWAY_DEV_REDIS_CLUSTER": "3"}, tmp_path)
+    assert again is not None and again.addresses == cluster.addresses  # ports remembered
 
 
 def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:

@@ -18,7 +18,6 @@ from collections import Counter
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
 from gateway import state
 from gateway.app import build_app
@@ -28,7 +27,15 @@ from gateway.keyring import account_cache_key
 from gateway.quota import counter_key
 from tests.conftest import Services
 from tests.reliability.conftest import poll, replicas, session_of
-from tests.reliability.workload import CURVE, DAILY, Call, Load, day_range
+from tests.reliability.workload import (
+    CURVE,
+    DAILY,
+    Call,
+    Load,
+    consent_start,
+    day_range,
+    mixed_with,
+)
 from tests.support.journey import Account, ready_account
 from tests.support.upstream import measurement_limiter_key
 
@@ -60,6 +67,16 @@ async def warm(client: Any, account: Account) -> None:
     assert answer.status == 200, await answer.text()
 
 
+async def caches_again(client: Any, account: Account) -> bool:
+    """A fresh range of the account's first point is fetched, then read from the cache."""
+    start, end = day_range(200, 5)
+    params = {"usage_point_id": account.usage_points[0], "start": start, "end": end}
+    first = await client.get(DAILY.path, params=params, headers=account.bearer)
+    assert first.status == 200, await first.text()
+    second = await client.get(DAILY.path, params=params, headers=account.bearer)
+    return bool(second.headers["X-Cache-Status"] == "HIT")
+
+
 async def account_id(client: Any, account: Account) -> str:
     answer = await client.get("/accounts/me", headers=account.bearer)
     assert answer.status == 200, await answer.text()
@@ -76,19 +93,8 @@ async def test_valkey_stopped_under_load_then_restarted(
     accounts = [await ready_account(client) for _ in range(2)]
     for account in accounts:
         await warm(client, account)
-    authorize = Call(
-        "management.authorize",
-        "GET",
-        "/oauth/authorize",
-        frozenset({200}),
-        {"headers": {**accounts[0].bearer, "Accept": "application/json"}},
-    )
-    turn = itertools.count()
-
-    def calls(load: Load) -> Call:
-        return authorize if next(turn) % 8 == 7 else load.mixed()
-
-    load = Load(client, accounts, workers=4, calls=calls)
+    authorize = consent_start(accounts[0])
+    load = Load(client, accounts, workers=4, calls=mixed_with(authorize))
     load.start()
     try:
         await load.run_phase("before", 30)
@@ -125,18 +131,8 @@ async def test_valkey_stopped_under_load_then_restarted(
     assert store.failures > 0
 
     # everything resumes: caching, quota counters and the shared limiter
-    point = accounts[0].usage_points[0]
-    start, end = day_range(200, 5)
-    params = {"usage_point_id": point, "start": start, "end": end}
-
-    async def cached_again() -> bool:
-        first = await client.get(DAILY.path, params=params, headers=accounts[0].bearer)
-        assert first.status == 200, await first.text()
-        second = await client.get(DAILY.path, params=params, headers=accounts[0].bearer)
-        return bool(second.headers["X-Cache-Status"] == "HIT")
-
-    await poll(cached_again, interval=0.2)
-    redis = aioredis.Redis.from_url(clean_services.valkey.url)
+    await poll(lambda: caches_again(client, accounts[0]), interval=0.2)
+    redis = clean_services.aioredis()
     try:
         owner = await account_id(client, accounts[0])
         assert int(await redis.get(counter_key(owner, "upstream")) or 0) >= 1
@@ -450,7 +446,7 @@ async def test_a_replica_killed_mid_request(clean_services: Services) -> None:
         # nothing left corrupt: counters are sane integers with a TTL, every cache entry
         # of each account decrypts with its key, and the survivor serves both accounts
         clean_services.sandbox_call("POST", "/__sandbox/faults", {"latency_ms": 0})
-        redis = aioredis.Redis.from_url(clean_services.valkey.url)
+        redis = clean_services.aioredis()
         try:
             for account in accounts:
                 owner = ids[account.client_id]

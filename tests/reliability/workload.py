@@ -52,6 +52,27 @@ def day_range(offset: int, days: int = 1) -> tuple[str, str]:
     return (end - timedelta(days=days)).isoformat(), end.isoformat()
 
 
+def consent_start(account: Account) -> Call:
+    """``GET /oauth/authorize`` (as JSON): it needs Redis, for the one-time OAuth state."""
+    return Call(
+        "management.authorize",
+        "GET",
+        "/oauth/authorize",
+        frozenset({200}),
+        {"headers": {**account.bearer, "Accept": "application/json"}},
+    )
+
+
+def mixed_with(call: Call, every: int = 8) -> Callable[[Load], Call]:
+    """``Load.mixed``, with ``call`` as every ``every``-th request."""
+    turn = itertools.count()
+
+    def calls(load: Load) -> Call:
+        return call if next(turn) % every == every - 1 else load.mixed()
+
+    return calls
+
+
 class Load:
     def __init__(
         self,
