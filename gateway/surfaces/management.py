@@ -12,7 +12,6 @@ body that is not a JSON object, the admin query's 400).
 
 from __future__ import annotations
 
-import html
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -30,6 +29,7 @@ from gateway.errors import GatewayError
 from gateway.middlewares.auth import ADMIN_HEADER, client_address, principal_of
 from gateway.openapi import ACCOUNT, ADMIN, PUBLIC, error_responses
 from gateway.routing import Auth, Handler, RouteSpec, Surface
+from gateway.web import consent as web_consent
 
 _SIGNUP = schemas.SignupRequest()
 _PASSWORD = schemas.PasswordRequest()
@@ -410,17 +410,6 @@ async def authorize(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound(url, headers=NO_STORE)
 
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
-<body><h1>{title}</h1><p>{message}</p></body></html>
-"""
-
-
-def _page(title: str, message: str, status: int) -> web.Response:
-    text = _PAGE.format(title=html.escape(title), message=html.escape(message))
-    return web.Response(text=text, status=status, content_type="text/html", headers=NO_STORE)
-
-
 def _done_url(base: str, params: dict[str, str]) -> str:
     return f"{base}{'&' if '?' in base else '?'}{urlencode(params)}"
 
@@ -488,6 +477,12 @@ def _or_page(responses: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
 async def callback(request: web.Request) -> web.StreamResponse:
     settings = request.app[state.SETTINGS]
     params = {key: value for key, value in request.query.items()}
+    browser = not wants_json(request)
+    if browser:
+        # bound to the browser: attach only for the signed-in account of the consent
+        held = await web_consent.unbound_callback(request, params)
+        if held is not None:
+            return held
     try:
         result = await request.app[state.ACCOUNTS].consent_callback(params)
     except ConsentRefused as refused:
@@ -497,13 +492,13 @@ async def callback(request: web.Request) -> web.StreamResponse:
                     settings.consent_done_url, {"consent": "refused", "error": refused.enedis_error}
                 )
             ) from None
-        if wants_json(request):
+        if not browser:
             raise
-        return _page("Consent not given", refused.message, refused.status)
+        return await web_consent.refused_page(request, refused)
     except GatewayError as error:
-        if wants_json(request) or error.status >= 500:
+        if not browser or error.status >= 500:
             raise
-        return _page("Consent not recorded", error.message, error.status)
+        return await web_consent.failed_page(request, error)
     if settings.consent_done_url:
         raise web.HTTPFound(
             _done_url(
@@ -524,13 +519,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
                 "existing": result.existing,
             },
         )
-    count = len(result.usage_point_ids)
-    return _page(
-        "Consent recorded",
-        f"{count} usage point{'s' if count != 1 else ''} can now be read through the"
-        " gateway. You may close this page.",
-        200,
-    )
+    return await web_consent.result_page(request, result)
 
 
 # -- usage points -------------------------------------------------------------------------------

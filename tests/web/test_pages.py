@@ -1,0 +1,115 @@
+"""The web pages without a browser: languages, anti-forgery, forms, cookie flags."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from gateway.web.i18n import MESSAGES, choose_language
+from gateway.web.mailcatcher import MailCatcher
+
+PASSWORD = "correct horse battery staple"
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+def test_every_text_exists_in_both_languages() -> None:
+    placeholders = re.compile(r"\{(\w+)\}")
+    for key, (english, french) in MESSAGES.items():
+        assert english.strip() and french.strip(), key
+        assert english != french or key in {"chart.date"}, key
+        assert set(placeholders.findall(english)) == set(placeholders.findall(french)), key
+
+
+@pytest.mark.parametrize(
+    ("cookie", "header", "expected"),
+    [
+        (None, "fr-FR,fr;q=0.9,en;q=0.8", "fr"),
+        (None, "en-GB,en;q=0.9", "en"),
+        (None, "de-DE, en;q=0.5, fr;q=0.7", "fr"),
+        ("en", "fr", "en"),
+        ("xx", None, "fr"),
+        (None, "en;q=0", "fr"),
+    ],
+)
+def test_language_choice(cookie: str | None, header: str | None, expected: str) -> None:
+    assert choose_language(cookie, header) == expected
+
+
+async def test_home_follows_accept_language_and_the_switch(gateway: Any) -> None:
+    french = await gateway.get("/", headers={"Accept-Language": "fr"})
+    assert french.status == 200 and french.content_type == "text/html"
+    assert '<html lang="fr">' in await french.text()
+    assert "Vos données Linky" in await french.text()
+    english = await gateway.get("/", headers={"Accept-Language": "en"})
+    assert '<html lang="en">' in await english.text()
+    assert "Your Linky data" in await english.text()
+    switched = await gateway.get("/lang/en?next=/signup", allow_redirects=False)
+    assert switched.status == 303 and switched.headers["Location"] == "/signup"
+    again = await gateway.get("/", headers={"Accept-Language": "fr"})
+    assert '<html lang="en">' in await again.text()  # the cookie wins
+    outside = await gateway.get("/lang/fr?next=//evil.example/", allow_redirects=False)
+    assert outside.headers["Location"] == "/"
+
+
+async def sign_up(gateway: Any, email: str) -> str:
+    form = await gateway.get("/signup", headers={"Accept-Language": "en"})
+    token = csrf_of(await form.text())
+    answer = await gateway.post(
+        "/signup",
+        data={"csrf": token, "email": email, "password": PASSWORD},
+        headers={"Origin": str(gateway.make_url("")).rstrip("/"), "Accept-Language": "en"},
+    )
+    text = await answer.text()
+    assert answer.status == 201, text
+    return text
+
+
+async def test_forms_without_their_token_change_nothing(gateway: Any) -> None:
+    origin = {"Origin": str(gateway.make_url("")).rstrip("/")}
+    form = await gateway.get("/signup")
+    token = csrf_of(await form.text())
+    data = {"email": "nocsrf@example.org", "password": PASSWORD}
+    for attempt in ({**data}, {**data, "csrf": "forged"}):
+        answer = await gateway.post("/signup", data=attempt, headers=origin)
+        assert answer.status == 403 and answer.content_type == "text/html"
+    other_site = await gateway.post(
+        "/signup", data={**data, "csrf": token}, headers={"Origin": "https://evil.example"}
+    )
+    assert other_site.status == 403
+    no_origin = await gateway.post("/signup", data={**data, "csrf": token})
+    assert no_origin.status == 403
+    signin = await gateway.post(
+        "/signin", data={"email": data["email"], "password": PASSWORD, "csrf": token}, headers=origin
+    )
+    assert signin.status == 401  # no account was created by the refused posts
+
+
+async def test_sign_up_shows_the_secret_once_and_mails_a_check(
+    gateway: Any, catcher: MailCatcher
+) -> None:
+    text = await sign_up(gateway, "page@example.org")
+    secret = re.search(r'id="client-secret">([^<]+)<', text)
+    assert secret is not None
+    session_cookie = gateway.session.cookie_jar.filter_cookies(gateway.make_url("/"))
+    assert "gw_session" in session_cookie
+    dashboard = await gateway.get("/dashboard", headers={"Accept-Language": "en"})
+    page = await dashboard.text()
+    assert dashboard.status == 200 and "My meters" in page
+    assert secret.group(1) not in page
+    assert "not confirmed yet" in page
+    mails = catcher.mails
+    assert len(mails) == 1 and mails[0].to == "page@example.org"
+    link = re.search(r"(http\S+/email/verify\?token=\S+)", mails[0].body)
+    assert link is not None
+    path = link.group(1).split("gateway.test", 1)[1]
+    verified = await gateway.get(path, headers={"Accept-Language": "en"})
+    assert verified.status == 200 and "is confirmed" in await verified.text()
+    again = await gateway.get("/dashboard", headers={"Accept-Language": "en"})
+    assert "not confirmed yet" not in await again.text()
