@@ -13,7 +13,9 @@ from aiohttp import web
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 
 
-def content_security_policy(html: bytes) -> str:
+def content_security_policy(html: bytes, *, form_targets: str = "") -> str:
+    """The policy of an HTML page; ``form_targets``: origins its forms may lead to besides
+    this one (a form whose answer redirects there, as the consent page of Enedis)."""
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
         for script in _INLINE_SCRIPT.findall(html)
@@ -27,7 +29,7 @@ def content_security_policy(html: bytes) -> str:
             "font-src 'self'",
             "connect-src 'self'",
             "base-uri 'none'",
-            "form-action 'self'",
+            f"form-action 'self' {form_targets}".rstrip(),
             "frame-ancestors 'none'",
         )
     )

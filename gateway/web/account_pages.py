@@ -64,9 +64,13 @@ async def _confirmed(
 
 
 def _secret_page_values(
-    lang: str, title: str, warning: str, client_id: str, secret: str
-) -> dict[str, str]:
+    request: web.Request, title: str, warning: str, client_id: str, secret: str
+) -> dict[str, object]:
+    """The page of a secret shown once, with the snippets filled with it."""
+    lang = language(request)
+    base_url = request.app[state.SETTINGS].base_url
     return {
+        "snippets": snippets(base_url, client_id, secret),
         "title": translate(lang, title),
         "warning": translate(lang, warning),
         "client_id": client_id,
@@ -89,7 +93,7 @@ async def show_credentials(request: web.Request) -> web.Response:
         request,
         "created.html",
         _secret_page_values(
-            lang, "creds.title", "created.warning", shown.client_id, shown.client_secret
+            request, "creds.title", "created.warning", shown.client_id, shown.client_secret
         ),
         user=user,
     )
@@ -113,7 +117,7 @@ async def rotate_secret(request: web.Request) -> web.Response:
         request,
         "created.html",
         _secret_page_values(
-            lang, "creds.rotate", "creds.rotated", rotated.client_id, rotated.client_secret
+            request, "creds.rotate", "creds.rotated", rotated.client_id, rotated.client_secret
         ),
     )
 
@@ -155,24 +159,21 @@ class Snippet:
 def snippets(base_url: str, client_id: str, secret: str) -> list[Snippet]:
     """What each kind of software needs, filled with this gateway's URL and the account."""
     token_url = f"{base_url}/oauth2/v3/token"
+    account = f"client_id: {client_id}\nclient_secret: {secret}"
     return [
         Snippet(
             "connect.v5",
             "connect.v5_hint",
-            f"base_url: {base_url}\ntoken_url: {token_url}\n"
-            f"client_id: {client_id}\nclient_secret: {secret}",
+            f"base_url: {base_url}\ntoken_url: {token_url}\n{account}\n"
+            f"# {base_url}/metering_data_dc/v5/daily_consumption?usage_point_id=...",
         ),
         Snippet(
             "connect.v2026",
             "connect.v5_hint",
-            f"base_url: {base_url}\ntoken_url: {token_url}\n"
-            f"client_id: {client_id}\nclient_secret: {secret}",
+            f"base_url: {base_url}\ntoken_url: {token_url}\n{account}\n"
+            f"# {base_url}/mesure_synchrone_auto/v2/consommation_quotidienne?...",
         ),
-        Snippet(
-            "connect.legacy",
-            "connect.legacy_hint",
-            f"url: {base_url}\ntoken: {secret}",
-        ),
+        Snippet("connect.legacy", "connect.legacy_hint", f"url: {base_url}\ntoken: {secret}"),
         Snippet(
             "connect.curl",
             "",
@@ -337,7 +338,7 @@ async def reset(request: web.Request) -> web.Response:
         request,
         "created.html",
         _secret_page_values(
-            lang, "reset.title", "reset.done", credentials.client_id, credentials.client_secret
+            request, "reset.title", "reset.done", credentials.client_id, credentials.client_secret
         ),
     )
 

@@ -95,43 +95,65 @@ async def finish(request: web.Request) -> web.Response:
     return await result_page(request, result)
 
 
+# The outcome of the last consent of this browser, shown by ``/consent/result`` (so that
+# the one-time callback is not what the browser reloads or asks in the other language).
+_OUTCOME = "co"
+
+
+async def _show(request: web.Request, outcome: dict[str, object]) -> web.Response:
+    session = await get_session(request)
+    session[_OUTCOME] = outcome
+    raise redirect("/consent/result")
+
+
 async def result_page(request: web.Request, result: ConsentResult) -> web.Response:
-    lang = language(request)
-    prms = ", ".join(result.usage_point_ids)
-    return await page(
-        request,
-        "consent.html",
-        {
-            "title": "consent.added_title",
-            "message": translate(lang, "consent.added", prm=prms),
-            "show_trap": False,
-        },
-    )
+    return await _show(request, {"kind": "added", "prms": list(result.usage_point_ids)})
 
 
 async def refused_page(request: web.Request, refused: ConsentRefused) -> web.Response:
-    lang = language(request)
-    if refused.enedis_error == "access_denied":
-        message = translate(lang, "consent.refused")
-    else:
-        message = translate(lang, "consent.error", code=refused.enedis_error)
-    return await page(
-        request,
-        "consent.html",
-        {"title": "consent.refused_title", "message": message, "show_trap": True},
-        status=refused.status,
+    return await _show(
+        request, {"kind": "refused", "code": refused.enedis_error, "status": refused.status}
     )
 
 
 async def failed_page(request: web.Request, error: GatewayError) -> web.Response:
-    lang = language(request)
-    key = "consent.invalid_state" if error.code == "invalid_state" else "error.generic"
-    return await page(
-        request,
-        "consent.html",
-        {"title": "consent.failed_title", "message": translate(lang, key), "show_trap": True},
-        status=error.status,
-    )
+    return await _show(request, {"kind": "failed", "code": error.code, "status": error.status})
+
+
+def outcome_values(lang: str, outcome: dict[str, object]) -> tuple[dict[str, object], int]:
+    """The consent page's title, message and status for a stored outcome."""
+    kind = outcome.get("kind")
+    code = str(outcome.get("code", ""))
+    status = outcome.get("status", 200)
+    if kind == "added":
+        raw = outcome.get("prms")
+        prms = [str(prm) for prm in raw] if isinstance(raw, list) else []
+        key = "consent.added" if len(prms) == 1 else "consent.added_many"
+        message = translate(lang, key, prm=", ".join(prms))
+        return {"title": "consent.added_title", "message": message, "show_trap": False}, 200
+    if kind == "refused":
+        message = (
+            translate(lang, "consent.refused")
+            if code == "access_denied"
+            else translate(lang, "consent.error", code=code)
+        )
+        title = "consent.refused_title"
+    else:
+        key = "consent.invalid_state" if code == "invalid_state" else "error.generic"
+        message = translate(lang, key)
+        title = "consent.failed_title"
+    values: dict[str, object] = {"title": title, "message": message, "show_trap": True}
+    return values, status if isinstance(status, int) and 400 <= status < 500 else 400
+
+
+async def result(request: web.Request) -> web.Response:
+    """``/consent/result``: the outcome of this browser's last consent."""
+    session = await get_session(request)
+    outcome = session.get(_OUTCOME)
+    if not isinstance(outcome, dict):
+        raise redirect("/dashboard")
+    values, status = outcome_values(language(request), outcome)
+    return await page(request, "consent.html", values, status=status)
 
 
 async def wait_page(

@@ -9,24 +9,16 @@ the origin the request was addressed to. Anything else is 403 before any change.
 from __future__ import annotations
 
 import hmac
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from gateway import state
 from gateway.errors import GatewayError
+from gateway.web.csrf_origin import origin_of
 from gateway.web.sessions import CSRF_FIELD, csrf_token
 
 CSRF_FAILED = "csrf_failed"
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of ``url``, lower-cased ("" when it has none)."""
-    parts = urlsplit(url.strip())
-    if not parts.scheme or not parts.netloc:
-        return ""
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def same_site(request: web.Request) -> bool:

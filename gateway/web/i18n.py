@@ -291,6 +291,10 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "The meter {prm} can now be read through the gateway.",
         "Le compteur {prm} peut maintenant être lu par la passerelle.",
     ),
+    "consent.added_many": (
+        "The meters {prm} can now be read through the gateway.",
+        "Les compteurs {prm} peuvent maintenant être lus par la passerelle.",
+    ),
     "consent.refused_title": ("Consent not given", "Accord non donné"),
     "consent.refused": (
         "You refused the consent on Enedis' page: no meter was added.",

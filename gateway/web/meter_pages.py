@@ -120,6 +120,7 @@ async def _chart(
     unit: str,
     divisor: float,
     bars: bool,
+    colour: str = "#0b5cad",
     optional: bool = False,
 ) -> Chart | None:
     lang = language(request)
@@ -135,10 +136,11 @@ async def _chart(
             return None
         reason = str((answer.body or {}).get("error", answer.status))
         return Chart(title, "", [], unit, translate(lang, "chart.failed", reason=reason))
-    labels, values = charts.readings(answer.body, divisor=divisor, time_labels=not bars)
+    labels, values = charts.readings(answer.body, lang=lang, divisor=divisor, time_labels=not bars)
     if optional and not any(values):
         return None
-    svg = charts.render(charts.Series(title, labels, values), bars=bars) if values else ""
+    series = charts.Series(title, labels, values)
+    svg = charts.render(series, bars=bars, colour=colour) if values else ""
     return Chart(title, svg, list(zip(labels, values, strict=True)), unit)
 
 
@@ -172,6 +174,7 @@ async def meter_charts(request: web.Request) -> web.Response:
             unit="kWh",
             divisor=1000,
             bars=True,
+            colour="#1d6b34",
             optional=True,
         ),
         await _chart(

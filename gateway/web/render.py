@@ -9,6 +9,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from gateway import state
+from gateway.security_headers import content_security_policy
+from gateway.web.csrf_origin import origin_of
 from gateway.web.i18n import LANG_COOKIE, LANGUAGES, choose_language, translate
 
 HERE = Path(__file__).parent
@@ -49,6 +52,9 @@ def context(request: web.Request, **values: Any) -> dict[str, Any]:
         "languages": LANGUAGES,
         "t": t,
         "path": request.path_qs,
+        # a page answering a form (a secret shown once) cannot be asked again in the other
+        # language: no switch there
+        "switchable": request.method == "GET",
         "user": None,
         "csrf": "",
         "flash": None,
@@ -64,4 +70,8 @@ def render(
         template, request, context(request, **values), status=status
     )
     response.headers.update(PAGE_HEADERS)
+    # "add a meter" is a form whose answer redirects to Enedis' consent page
+    enedis = origin_of(request.app[state.SETTINGS].enedis_authorize_url)
+    body = response.body if isinstance(response.body, bytes) else b""
+    response.headers["Content-Security-Policy"] = content_security_policy(body, form_targets=enedis)
     return response

@@ -29,6 +29,7 @@ def register(app: web.Application) -> None:
     add("POST", "/meters/{usage_point_id}/remove", meter_pages.remove_meter, "meter_remove")
     add("GET", "/meters/{usage_point_id}/charts", meter_pages.meter_charts, "meter_charts")
     add("GET", "/consent/finish", consent.finish, "consent_finish")
+    add("GET", "/consent/result", consent.result, "consent_result")
     add("GET", "/credentials", account_pages.credentials_page, "credentials")
     add("POST", "/credentials/show", account_pages.show_credentials, "credentials_show")
     add("POST", "/credentials/rotate", account_pages.rotate_secret, "credentials_rotate")

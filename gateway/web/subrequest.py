@@ -39,6 +39,8 @@ async def through_chain(
         rel_url=URL.build(path=path, query=query),
         headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
     )
+    for key in list(sub):  # a clone copies the page's request state: start afresh
+        del sub[key]
     match_info = await app.router.resolve(sub)
     match_info.add_app(app)
     match_info.freeze()

@@ -86,7 +86,9 @@ async def test_forms_without_their_token_change_nothing(gateway: Any) -> None:
     no_origin = await gateway.post("/signup", data={**data, "csrf": token})
     assert no_origin.status == 403
     signin = await gateway.post(
-        "/signin", data={"email": data["email"], "password": PASSWORD, "csrf": token}, headers=origin
+        "/signin",
+        data={"email": data["email"], "password": PASSWORD, "csrf": token},
+        headers=origin,
     )
     assert signin.status == 401  # no account was created by the refused posts
 
