@@ -88,7 +88,6 @@ async def show_credentials(request: web.Request) -> web.Response:
     if isinstance(confirmed, web.Response):
         return confirmed
     shown = await request.app[state.ACCOUNTS].reveal_credentials(confirmed, form["password"])
-    lang = language(request)
     return await page(
         request,
         "created.html",
@@ -112,7 +111,6 @@ async def rotate_secret(request: web.Request) -> web.Response:
     if found is None:
         raise redirect("/")
     await sign_in(request, found[0], rotated.client_secret)  # this browser stays signed in
-    lang = language(request)
     return await page(
         request,
         "created.html",
