@@ -387,8 +387,8 @@ SETTINGS: tuple[Setting, ...] = (
         "smtp_url",
         _optional_smtp_url,
         "",
-        "Mail server for address checks and password resets (smtp:// or smtps://user:pass@host:port);"
-        " empty: no e-mail is sent.",
+        "Mail server for address checks and password resets"
+        " (smtp:// or smtps://user:pass@host:port); empty: no e-mail is sent.",
         secret=True,
     ),
     Setting(

@@ -1,7 +1,9 @@
 """`gateway dev`: the whole stack on one laptop, on embedded defaults.
 
 PostgreSQL and Valkey run from their wheels with their data in ``GATEWAY_DATA_DIR``
-(default ``.gateway/``), the sandbox simulator and the gateway run in this process.
+(default ``.gateway/``), the sandbox simulator and the gateway run in this process, and
+an SMTP catcher keeps the e-mails the web pages send (listed at ``/dev/mails``) unless
+``SMTP_URL`` is set.
 ``DATABASE_URL``, ``REDIS_URL`` or ``ENEDIS_BASE_URL`` in the environment replace the
 matching embedded part. The settings of what was started go to ``dev.env`` so that
 ``gateway serve --env-file .gateway/dev.env --port 8090`` joins as a second replica.
@@ -21,6 +23,7 @@ from pathlib import Path
 from gateway.config import ConfigError, Settings
 from gateway.embedded import EmbeddedPostgres, EmbeddedValkey, free_port, port_open
 from gateway.logs import configure_logging
+from gateway.web.mailcatcher import CATCHER, MailCatcher
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +61,18 @@ def _remembered_port(path: Path) -> int:
     return port
 
 
-def banner(settings: Settings, sandbox_url: str | None, dev_env: Path) -> str:
+def banner(
+    settings: Settings, sandbox_url: str | None, dev_env: Path, *, mails: bool = False
+) -> str:
     base = settings.base_url
     lines = [
         "",
         "  Enedis gateway (dev) is up",
         f"    gateway    {base}        (docs {base}/docs)",
+        f"    web pages  {base}/        (in a browser: sign up, add a meter)",
     ]
+    if mails:
+        lines.append(f"    e-mails    {base}/dev/mails   (what the gateway sent, caught here)")
     if sandbox_url:
         lines.append(f"    sandbox    {sandbox_url}   (Enedis simulator)")
     lines += [
@@ -94,7 +102,11 @@ def run_dev(env: Mapping[str, str]) -> int:
     env.setdefault("GATEWAY_SECRET_KEY", _secret_key(data_dir))
 
     servers: list[EmbeddedPostgres | EmbeddedValkey] = []
+    catcher: MailCatcher | None = None
     try:
+        if not env.get("SMTP_URL"):
+            catcher = MailCatcher().start()
+            env["SMTP_URL"] = catcher.url
         if not env.get("DATABASE_URL"):
             pg = EmbeddedPostgres(
                 data_dir / "postgres", _remembered_port(data_dir / "postgres.port")
@@ -141,17 +153,26 @@ def run_dev(env: Mapping[str, str]) -> int:
         sites: list[Site] = []
         if sandbox_app is not None:
             sites.append((sandbox_app, "127.0.0.1", sandbox_port))
-        sites.append((build_app(settings), settings.host, settings.port))
+        app = build_app(settings)
+        if catcher is not None:
+            app[CATCHER] = catcher
+        sites.append((app, settings.host, settings.port))
         asyncio.run(
             run_until_signal(
                 sites,
                 settings.shutdown_grace,
-                lambda: print(banner(settings, sandbox_url, dev_env), file=sys.stderr, flush=True),
+                lambda: print(
+                    banner(settings, sandbox_url, dev_env, mails=catcher is not None),
+                    file=sys.stderr,
+                    flush=True,
+                ),
             )
         )
     finally:
         for server in reversed(servers):
             server.stop()
+        if catcher is not None:
+            catcher.stop()
     return 0
 
 

@@ -115,3 +115,19 @@ async def test_sign_up_shows_the_secret_once_and_mails_a_check(
     assert verified.status == 200 and "is confirmed" in await verified.text()
     again = await gateway.get("/dashboard", headers={"Accept-Language": "en"})
     assert "not confirmed yet" not in await again.text()
+
+
+async def test_the_session_cookie_is_secure_behind_https(
+    aiohttp_client: Any, clean_services: Any
+) -> None:
+    from gateway.app import build_app
+    from gateway.config import Settings
+
+    settings = Settings.from_env(clean_services.env(PUBLIC_URL="https://gateway.example"))
+    client = await aiohttp_client(build_app(settings))
+    answer = await client.get("/signup")
+    cookie = answer.headers["Set-Cookie"]
+    assert cookie.startswith("gw_session=")
+    flags = {part.strip().lower() for part in cookie.split(";")}
+    assert {"httponly", "secure", "samesite=lax"} <= flags
+    assert "max-age=604800" in flags
