@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import hmac
 import time
+from datetime import datetime
 
 from gateway.accounts import crypto, repository
 from gateway.accounts.repository import AccountRow
@@ -88,9 +89,14 @@ async def _account_of_link(accounts: Accounts, token: str) -> AccountRow:
     return row
 
 
-async def is_verified(accounts: Accounts, account_id: str) -> bool:
+async def verified_at(accounts: Accounts, account_id: str) -> datetime | None:
+    """When the account's address was checked (None: not yet)."""
     async with accounts._db() as conn:
-        return await repository.email_verified_at(conn, account_id) is not None
+        return await repository.email_verified_at(conn, account_id)
+
+
+async def is_verified(accounts: Accounts, account_id: str) -> bool:
+    return await verified_at(accounts, account_id) is not None
 
 
 async def confirm_address(accounts: Accounts, token: str) -> AccountRow:

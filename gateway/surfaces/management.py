@@ -20,7 +20,7 @@ from aiohttp_apigami import docs
 from marshmallow import Schema
 
 from gateway import routing, state
-from gateway.accounts import schemas
+from gateway.accounts import email_checks, schemas
 from gateway.accounts.consent import check_usage_point_id
 from gateway.accounts.http import asks_json, decode_json, load_json, validate, wants_json
 from gateway.accounts.repository import UsagePointRow
@@ -239,6 +239,9 @@ async def me(request: web.Request) -> web.Response:
             "created_at": row.created_at,
             "usage_points": count,
             "is_admin": principal.is_admin,
+            "email_verified_at": await email_checks.verified_at(
+                request.app[state.ACCOUNTS], row.id
+            ),
         },
     )
 

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from aiohttp import BasicAuth
 
 from gateway.web.i18n import MESSAGES, choose_language
 from gateway.web.mailcatcher import MailCatcher
@@ -115,6 +116,10 @@ async def test_sign_up_shows_the_secret_once_and_mails_a_check(
     assert verified.status == 200 and "is confirmed" in await verified.text()
     again = await gateway.get("/dashboard", headers={"Accept-Language": "en"})
     assert "not confirmed yet" not in await again.text()
+    client_id = re.search(r'id="client-id">([^<]+)<', text)
+    assert client_id is not None
+    me = await gateway.get("/accounts/me", auth=BasicAuth(client_id.group(1), secret.group(1)))
+    assert (await me.json())["email_verified_at"] is not None
 
 
 async def test_the_session_cookie_is_secure_behind_https(
