@@ -89,6 +89,12 @@ async def _account_of_link(accounts: Accounts, token: str) -> AccountRow:
     return row
 
 
+async def account_by_email(accounts: Accounts, email: str) -> AccountRow | None:
+    """The account of an address (case-insensitive), for a reset link."""
+    async with accounts._db() as conn:
+        return await repository.account_by_email(conn, email.lower())
+
+
 async def verified_at(accounts: Accounts, account_id: str) -> datetime | None:
     """When the account's address was checked (None: not yet)."""
     async with accounts._db() as conn:

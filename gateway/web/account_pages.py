@@ -262,10 +262,7 @@ async def forgot(request: web.Request) -> web.Response:
     email = form.get("email", "").strip()
     accounts = request.app[state.ACCOUNTS]
     if email and len(email) <= schemas.EMAIL_MAX:
-        async with accounts._db() as conn:
-            from gateway.accounts import repository
-
-            row = await repository.account_by_email(conn, email.lower())
+        row = await email_checks.account_by_email(accounts, email)
         if row is not None:
             await mail.send_reset(request, row)
     # the same answer whether or not an account uses the address
@@ -276,7 +273,7 @@ async def forgot(request: web.Request) -> web.Response:
 def _reset_values(token: str, errors: dict[str, str]) -> dict[str, object]:
     return {
         "title": "reset.title",
-        "hint": "forgot.hint",
+        "hint": "reset.hint",
         "action": f"/password/reset?token={token}",
         "submit": "reset.submit",
         "fields": [

@@ -92,6 +92,7 @@ def render(series: Series, *, bars: bool, colour: str = "#0b5cad") -> str:
         show_minor_x_labels=False,
         x_labels_major_every=max(1, len(series.labels) // 10),
         truncate_label=-1,
+        include_x_axis=True,
     )
     chart.x_labels = series.labels
     chart.add(series.title, series.values)

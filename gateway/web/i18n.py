@@ -356,6 +356,14 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Si un compte utilise cette adresse, un lien est en route. Il est valable une heure.",
     ),
     "reset.title": ("Choose a new password", "Choisir un nouveau mot de passe"),
+    "reset.hint": (
+        "Your client secret was sealed with the forgotten password: a new one will be issued"
+        " (the old one stops working, in every software using it) and the data stored for"
+        " you is cleared.",
+        "Votre secret client était scellé par le mot de passe oublié : un nouveau sera émis"
+        " (l'ancien cesse de fonctionner, dans chaque logiciel qui l'utilise) et les données"
+        " conservées pour vous seront effacées.",
+    ),
     "reset.submit": ("Change my password", "Changer mon mot de passe"),
     "reset.done": (
         "Your password is changed. Here is your new client secret: the old one no longer works.",

@@ -17,7 +17,7 @@ import pytest
 
 from gateway.config import Settings
 from gateway.embedded import free_port
-from gateway.web.mailcatcher import MailCatcher
+from gateway.web.mailcatcher import CATCHER, MailCatcher
 from tests.conftest import Services
 from tests.web.browser import SCREENSHOTS, launched
 
@@ -40,7 +40,9 @@ async def site(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings.from_env(clean_services.env(PUBLIC_URL=base, SMTP_URL=catcher.url))
-    await aiohttp_server(build_app(settings), port=port)
+    app = build_app(settings)
+    app[CATCHER] = catcher  # as `gateway dev` does: /dev/mails lists the caught e-mails
+    await aiohttp_server(app, port=port)
     yield base
 
 
@@ -84,6 +86,13 @@ async def shoot(page: Any, name: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"{name}-{other}.png"), full_page=True)
     await page.click(f"header .langs a[lang={lang}]")
     assert await page.get_attribute("html", "lang") == lang
+
+
+async def readme_shot(page: Any, name: str) -> None:
+    """The top of the page, small (the README's pictures are copied from these)."""
+    await page.screenshot(
+        path=str(SCREENSHOTS / f"{name}.png"), clip={"x": 0, "y": 0, "width": 1000, "height": 600}
+    )
 
 
 async def sign_up(page: Any, base: str, email: str) -> tuple[str, str]:
@@ -130,9 +139,9 @@ async def test_journey_of_a_person(
     # the address check from the caught e-mail
     await page.goto(f"{site}/dashboard")
     assert await page.is_visible(".banner")
-    link = re.search(r"(http\S+/email/verify\?token=\S+)", catcher.mails[-1].body)
-    assert link is not None
-    await page.goto(link.group(1))
+    await page.goto(f"{site}/dev/mails")
+    await shoot(page, "03-caught-mails")
+    await page.click("a[href*='/email/verify?token=']")
     assert "confirmed" in (await page.text_content("main") or "")
 
     # add a meter: consent through the sandbox, back on the callback, signed in
@@ -146,6 +155,7 @@ async def test_journey_of_a_person(
     assert await page.is_visible("#meter-09100000000001")
     assert secret not in await page.content()
     await shoot(page, "05-dashboard")
+    await readme_shot(page, "readme-dashboard")
 
     # its charts: SVG rendered here, nothing from elsewhere, the numbers as a table
     await page.click("#meter-09100000000001 a.button")
@@ -157,6 +167,7 @@ async def test_journey_of_a_person(
     assert await page.locator("section.chart").count() == 3  # consumption, production, curve
     assert await page.locator("section.chart table tbody tr").count() > 30
     await shoot(page, "06-charts")
+    await readme_shot(page, "readme-charts")
 
     # connect your software: this gateway's URL and the client_id, never the secret
     await page.click("text=Connect your software")
@@ -223,6 +234,7 @@ async def test_french_pages_and_refused_forgeries(
     )
     await page.click("header form[action='/signout'] button")
     assert "Ce formulaire a expiré" in (await page.text_content("main") or "")
+    await page.screenshot(path=str(SCREENSHOTS / "14-forgery-refused-fr.png"))
     await page.goto(f"{site}/dashboard")
     assert page.url.endswith("/dashboard")
     # a post from another site (no token, foreign Origin)
@@ -237,6 +249,19 @@ async def test_french_pages_and_refused_forgeries(
     # the session cookie never authenticates an API call
     api = await context.request.get(f"{site}/pdl")
     assert api.status == 401
+    # the pages of a forgotten password
+    await page.click("header form[action='/signout'] button")
+    await page.goto(f"{site}/signin")
+    await page.click("text=Mot de passe oublié ?")
+    await shoot(page, "11-forgot")
+    await page.fill("#email", "forge@example.org")
+    await page.click("form[action='/password/forgot'] button")
+    assert "un lien est en route" in (await page.text_content(".flash") or "")
+    await page.goto(f"{site}/dev/mails")
+    await page.click("a[href*='/password/reset?token=']")
+    await shoot(page, "12-reset")
+    await page.goto(f"{site}/password/reset?token=forged")
+    await shoot(page, "13-bad-link")
     await context.close()
 
 
