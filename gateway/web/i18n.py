@@ -218,8 +218,20 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "Aucune donnée pour cette période.",
     ),
     "chart.failed": (
-        "These data could not be read right now ({reason}).",
-        "Ces données n'ont pas pu être lues pour le moment ({reason}).",
+        "These data could not be read right now: {reason}",
+        "Ces données n'ont pas pu être lues pour le moment : {reason}",
+    ),
+    "chart.reason_quota": (
+        "today's allowance is used up; it comes back at midnight (UTC).",
+        "l'allocation du jour est épuisée ; elle revient à minuit (UTC).",
+    ),
+    "chart.reason_consent": (
+        "the consent for this meter is no longer valid.",
+        "le consentement pour ce compteur n'est plus valable.",
+    ),
+    "chart.reason_enedis": (
+        "Enedis did not answer; try again later.",
+        "Enedis n'a pas répondu ; réessayez plus tard.",
     ),
     # -- credentials page
     "creds.title": ("My credentials", "Mes identifiants"),
@@ -391,6 +403,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         " message.",
     ),
     "mails.title": ("Caught e-mails (development only)", "E-mails interceptés (développement)"),
+    "mails.to": ("To:", "À :"),
     "mails.none": ("No e-mail caught yet.", "Aucun e-mail intercepté pour l'instant."),
 }
 

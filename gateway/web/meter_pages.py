@@ -100,6 +100,15 @@ async def remove_meter(request: web.Request) -> web.Response:
     raise redirect("/dashboard")
 
 
+def failure_reason(status: int) -> str:
+    """The words for a data answer that failed (the v5 route's status)."""
+    if status == 429:
+        return "chart.reason_quota"
+    if status in {401, 403}:
+        return "chart.reason_consent"
+    return "chart.reason_enedis"
+
+
 @dataclass(frozen=True, slots=True)
 class Chart:
     title: str
@@ -134,7 +143,7 @@ async def _chart(
     if answer.status != 200:
         if optional:
             return None
-        reason = str((answer.body or {}).get("error", answer.status))
+        reason = translate(lang, failure_reason(answer.status))
         return Chart(title, "", [], unit, translate(lang, "chart.failed", reason=reason))
     labels, values = charts.readings(answer.body, lang=lang, divisor=divisor, time_labels=not bars)
     if optional and not any(values):
