@@ -82,8 +82,8 @@ def _secret_page_values(
 
 
 async def show_credentials(request: web.Request) -> web.Response:
+    form = await checked_form(request)  # first: a forged post changes nothing
     user = await require_user(request)
-    form = await checked_form(request)
     confirmed = await _confirmed(request, user, form.get("password", ""))
     if isinstance(confirmed, web.Response):
         return confirmed
@@ -99,8 +99,8 @@ async def show_credentials(request: web.Request) -> web.Response:
 
 
 async def rotate_secret(request: web.Request) -> web.Response:
+    form = await checked_form(request)  # first: a forged post changes nothing
     user = await require_user(request)
-    form = await checked_form(request)
     confirmed = await _confirmed(request, user, form.get("password", ""))
     if isinstance(confirmed, web.Response):
         return confirmed
@@ -121,8 +121,8 @@ async def rotate_secret(request: web.Request) -> web.Response:
 
 
 async def delete_account(request: web.Request) -> web.Response:
+    form = await checked_form(request)  # first: a forged post changes nothing
     user = await require_user(request)
-    form = await checked_form(request)
     if form.get("confirm") != "yes":
         return await page(
             request,
@@ -226,8 +226,8 @@ async def verify_email(request: web.Request) -> web.Response:
 
 
 async def resend_verification(request: web.Request) -> web.Response:
+    await checked_form(request)  # first: a forged post changes nothing
     user = await require_user(request)
-    await checked_form(request)
     found = await request.app[state.ACCOUNTS].account(user.principal.account_id)
     if found is not None and await mail.send_verification(request, found[0]):
         await flash.put(request, "banner.sent")

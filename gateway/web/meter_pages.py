@@ -56,8 +56,8 @@ async def dashboard(request: web.Request) -> web.Response:
 async def add_meter(request: web.Request) -> web.Response:
     """Start the consent at Enedis for this account (its callback is bound to this browser:
     see ``web.consent``)."""
+    await checked_form(request)  # first: a forged post changes nothing
     user = await require_user(request)
-    await checked_form(request)
     url = await request.app[state.ACCOUNTS].authorize_url(user.principal)
     raise redirect(url)
 
@@ -71,8 +71,8 @@ def _no_such_point() -> GatewayError:
 
 
 async def rename_meter(request: web.Request) -> web.Response:
+    form = await checked_form(request)  # first: a forged post changes nothing
     user = await require_user(request)
-    form = await checked_form(request)
     usage_point_id = _usage_point(request)
     name = form.get("name", "").strip()
     if len(name) > schemas.NAME_MAX:
@@ -88,8 +88,8 @@ async def rename_meter(request: web.Request) -> web.Response:
 
 
 async def remove_meter(request: web.Request) -> web.Response:
+    await checked_form(request)  # first: a forged post changes nothing
     user = await require_user(request)
-    await checked_form(request)
     usage_point_id = _usage_point(request)
     removed = await request.app[state.ACCOUNTS].delete_point(
         user.principal, usage_point_id, request.app[state.CACHE]

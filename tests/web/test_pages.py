@@ -136,3 +136,33 @@ async def test_the_session_cookie_is_secure_behind_https(
     flags = {part.strip().lower() for part in cookie.split(";")}
     assert {"httponly", "secure", "samesite=lax"} <= flags
     assert "max-age=604800" in flags
+
+
+async def test_every_form_refuses_a_post_without_its_token(gateway: Any) -> None:
+    """Every state-changing route of the pages: 403 without the token, signed in or not."""
+    from gateway.routing import ROUTE_SPECS, Surface
+
+    app = gateway.server.app
+    specs = app[ROUTE_SPECS]
+    posts = sorted(
+        {
+            route.resource.canonical.rstrip("/")
+            for route in app.router.routes()
+            if route.method == "POST"
+            and route.resource is not None
+            and specs[f"POST {route.resource.canonical}"].surface is Surface.WEB
+        }
+    )
+    assert "/signout" in posts and "/account/delete" in posts and len(posts) >= 12
+    origin = {"Origin": str(gateway.make_url("")).rstrip("/")}
+    for signed_in in (False, True):
+        if signed_in:
+            await sign_up(gateway, "every@example.org")
+        for path in posts:
+            concrete = path.replace("{usage_point_id}", "09100000000001")
+            answer = await gateway.post(
+                concrete, data={"password": PASSWORD, "confirm": "yes"}, headers=origin
+            )
+            assert answer.status == 403, (signed_in, path, answer.status)
+    dashboard = await gateway.get("/dashboard", allow_redirects=False)
+    assert dashboard.status == 200  # still signed in: the forged sign-out did nothing
