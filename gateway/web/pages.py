@@ -167,6 +167,7 @@ async def signup(request: web.Request) -> web.Response:
             "client_secret": credentials.client_secret,
             "verify_email": row.email if sent else "",
             "next_url": "/dashboard#add",
+            "add_meter": True,
             "next_label": translate(lang, "created.next"),
         },
         status=201,

@@ -144,9 +144,9 @@ async def test_journey_of_a_person(
     await page.click("a[href*='/email/verify?token=']")
     assert "confirmed" in (await page.text_content("main") or "")
 
-    # add a meter: consent through the sandbox, back on the callback, signed in
     await page.goto(f"{site}/dashboard")
     assert not await page.is_visible(".banner")
+    # add a meter: consent through the sandbox, back on the callback, signed in
     await page.click("form.add button[type=submit]")
     await page.wait_for_url(re.compile(r"/consent/result$"))
     assert "09100000000001" in (await page.text_content("main") or "")
