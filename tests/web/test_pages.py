@@ -166,3 +166,34 @@ async def test_every_form_refuses_a_post_without_its_token(gateway: Any) -> None
             assert answer.status == 403, (signed_in, path, answer.status)
     dashboard = await gateway.get("/dashboard", allow_redirects=False)
     assert dashboard.status == 200  # still signed in: the forged sign-out did nothing
+
+
+async def test_sign_up_rules_in_french_and_a_revoked_meter(
+    gateway: Any, clean_services: Any
+) -> None:
+    import psycopg
+
+    from tests.support.journey import Account, consent
+
+    origin = {"Origin": str(gateway.make_url("")).rstrip("/"), "Accept-Language": "fr"}
+    form = await gateway.get("/signup", headers=origin)
+    token = csrf_of(await form.text())
+    answer = await gateway.post(
+        "/signup",
+        data={"csrf": token, "email": "pas-une-adresse", "password": "court"},
+        headers=origin,
+    )
+    text = await answer.text()
+    assert answer.status == 422
+    assert "Saisissez une adresse e-mail valide." in text
+    assert "Le mot de passe doit comporter entre 12 et 1024 caractères." in text
+    created = await sign_up(gateway, "revoked@example.org")
+    secret = re.search(r'id="client-secret">([^<]+)<', created)
+    client_id = re.search(r'id="client-id">([^<]+)<', created)
+    assert secret is not None and client_id is not None
+    account = Account("revoked@example.org", PASSWORD, client_id.group(1), secret.group(1))
+    await consent(gateway, account, "consumption_only")
+    with psycopg.connect(clean_services.postgres.url, autocommit=True) as conn:
+        conn.execute("UPDATE usage_points SET consent_status = 'revoked'")
+    page = await (await gateway.get("/dashboard", headers={"Accept-Language": "en"})).text()
+    assert "revoked" in page and "Give consent again" in page and "See the charts" not in page
