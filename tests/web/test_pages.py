@@ -197,3 +197,20 @@ async def test_sign_up_rules_in_french_and_a_revoked_meter(
         conn.execute("UPDATE usage_points SET consent_status = 'revoked'")
     page = await (await gateway.get("/dashboard", headers={"Accept-Language": "en"})).text()
     assert "revoked" in page and "Give consent again" in page and "See the charts" not in page
+
+
+async def test_failed_sign_ins_are_throttled(gateway: Any) -> None:
+    await sign_up(gateway, "throttle@example.org")
+    gateway.session.cookie_jar.clear()
+    origin = {"Origin": str(gateway.make_url("")).rstrip("/"), "Accept-Language": "en"}
+    token = csrf_of(await (await gateway.get("/signin")).text())
+    statuses = []
+    for _ in range(12):
+        answer = await gateway.post(
+            "/signin",
+            data={"csrf": token, "email": "throttle@example.org", "password": "wrong password!"},
+            headers=origin,
+        )
+        statuses.append(answer.status)
+    assert statuses[0] == 401 and statuses[-1] == 429
+    assert "Too many failed attempts" in await answer.text()
