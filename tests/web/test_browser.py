@@ -20,8 +20,7 @@ from gateway.embedded import free_port
 from gateway.web.mailcatcher import CATCHER, MailCatcher
 from tests.conftest import Services
 from tests.web.browser import SCREENSHOTS, launched
-
-PASSWORD = "correct horse battery staple"
+from tests.web.forms import PASSWORD
 
 
 @pytest.fixture

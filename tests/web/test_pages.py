@@ -10,14 +10,7 @@ from aiohttp import BasicAuth
 
 from gateway.web.i18n import MESSAGES, choose_language
 from gateway.web.mailcatcher import MailCatcher
-
-PASSWORD = "correct horse battery staple"
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, html[:500]
-    return found.group(1)
+from tests.web.forms import PASSWORD, csrf_of
 
 
 def test_every_text_exists_in_both_languages() -> None:
