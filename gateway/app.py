@@ -21,6 +21,8 @@ from gateway.observability.tracing import (
 )
 from gateway.security_headers import security_headers
 from gateway.shared_store import SharedStore
+from gateway.web import routes as web_routes
+from gateway.web.sessions import session_stage
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +124,15 @@ def build_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     # CORS preflights are answered before the chain (no credentials in a preflight)
     cors = setup_cors(app, settings.cors_origins)
-    app.middlewares.extend([server_tracing_middleware(), request_id_middleware, *cors, *CHAIN])
+    # the browser session (read by the web pages only) is kept outside the error mapper, so
+    # that an error page still carries the session's cookie
+    stages = [server_tracing_middleware(), request_id_middleware, *cors, session_stage(settings)]
+    app.middlewares.extend([*stages, *CHAIN])
     app[state.SETTINGS] = settings
     app.on_response_prepare.append(echo_request_id)
     app.on_response_prepare.append(security_headers)
     app[state.KEYRING] = Keyring(settings.secret_key)
     app.cleanup_ctx.extend([_database, _shared_store, _http_client, _services, _accounts])
     register_all(app)
+    web_routes.register(app)
     return app

@@ -88,6 +88,10 @@ def _optional_url(raw: str) -> str | None:
     return _url("http", "https")(raw) if raw.strip() else None
 
 
+def _optional_smtp_url(raw: str) -> str | None:
+    return _url("smtp", "smtps")(raw) if raw.strip() else None
+
+
 def _csv(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
@@ -484,6 +488,29 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Comma-separated origins allowed by CORS; empty keeps CORS closed.",
     ),
+    Setting(
+        "SESSION_TTL_SECONDS",
+        "session_ttl",
+        _int(300),
+        "604800",
+        "Web pages: a browser session ends after this long without a visit (sliding).",
+    ),
+    Setting(
+        "SMTP_URL",
+        "smtp_url",
+        _optional_smtp_url,
+        "",
+        "Mail server for address checks and password resets"
+        " (smtp:// or smtps://user:pass@host:port); empty: no e-mail is sent.",
+        secret=True,
+    ),
+    Setting(
+        "MAIL_FROM",
+        "mail_from",
+        _str(),
+        "Enedis gateway <no-reply@localhost>",
+        "Sender of the gateway's e-mails.",
+    ),
     Setting("MAX_BODY_BYTES", "max_body_bytes", _int(1024), "65536", "Largest request body."),
     Setting("DB_POOL_MAX", "db_pool_max", _int(1), "10", "PostgreSQL connections per replica."),
     Setting("LOG_LEVEL", "log_level", _log_level, "INFO", "DEBUG, INFO, WARNING or ERROR."),
@@ -536,6 +563,9 @@ class Settings:
     trusted_proxies: tuple[IPNetwork, ...]
     shutdown_grace: float
     cors_origins: tuple[str, ...]
+    session_ttl: int
+    smtp_url: str | None
+    mail_from: str
     max_body_bytes: int
     db_pool_max: int
     log_level: str

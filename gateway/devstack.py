@@ -1,7 +1,9 @@
 """`gateway dev`: the whole stack on one laptop, on embedded defaults.
 
 PostgreSQL and Valkey run from their wheels with their data in ``GATEWAY_DATA_DIR``
-(default ``.gateway/``), the sandbox simulator and the gateway run in this process.
+(default ``.gateway/``), the sandbox simulator and the gateway run in this process, and
+an SMTP catcher keeps the e-mails the web pages send (listed at ``/dev/mails``) unless
+``SMTP_URL`` is set.
 ``DATABASE_URL``, ``REDIS_URL`` or ``ENEDIS_BASE_URL`` in the environment replace the
 matching embedded part. ``GATEWAY_DEV_REDIS_CLUSTER=3`` (or more) starts a Valkey Cluster
 of that many primaries instead of one Valkey (``REDIS_CLUSTER=true`` is then set).
@@ -30,6 +32,7 @@ from gateway.embedded import (
     port_open,
 )
 from gateway.logs import configure_logging
+from gateway.web.mailcatcher import CATCHER, MailCatcher
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +86,18 @@ def dev_cluster(env: Mapping[str, str], data_dir: Path) -> EmbeddedValkeyCluster
     return EmbeddedValkeyCluster(root, primaries, ports=ports)
 
 
-def banner(settings: Settings, sandbox_url: str | None, dev_env: Path) -> str:
+def banner(
+    settings: Settings, sandbox_url: str | None, dev_env: Path, *, mails: bool = False
+) -> str:
     base = settings.base_url
     lines = [
         "",
         "  Enedis gateway (dev) is up",
         f"    gateway    {base}        (docs {base}/docs)",
+        f"    web pages  {base}/        (in a browser: sign up, add a meter)",
     ]
+    if mails:
+        lines.append(f"    e-mails    {base}/dev/mails   (what the gateway sent, caught here)")
     if sandbox_url:
         lines.append(f"    sandbox    {sandbox_url}   (Enedis simulator)")
     if settings.redis_cluster:
@@ -121,7 +129,11 @@ def run_dev(env: Mapping[str, str]) -> int:
     env.setdefault("GATEWAY_SECRET_KEY", _secret_key(data_dir))
 
     servers: list[EmbeddedPostgres | EmbeddedValkey | EmbeddedValkeyCluster] = []
+    catcher: MailCatcher | None = None
     try:
+        if not env.get("SMTP_URL"):
+            catcher = MailCatcher().start()
+            env["SMTP_URL"] = catcher.url
         if not env.get("DATABASE_URL"):
             pg = EmbeddedPostgres(
                 data_dir / "postgres", _remembered_port(data_dir / "postgres.port")
@@ -174,17 +186,26 @@ def run_dev(env: Mapping[str, str]) -> int:
         sites: list[Site] = []
         if sandbox_app is not None:
             sites.append((sandbox_app, "127.0.0.1", sandbox_port))
-        sites.append((build_app(settings), settings.host, settings.port))
+        app = build_app(settings)
+        if catcher is not None:
+            app[CATCHER] = catcher
+        sites.append((app, settings.host, settings.port))
         asyncio.run(
             run_until_signal(
                 sites,
                 settings.shutdown_grace,
-                lambda: print(banner(settings, sandbox_url, dev_env), file=sys.stderr, flush=True),
+                lambda: print(
+                    banner(settings, sandbox_url, dev_env, mails=catcher is not None),
+                    file=sys.stderr,
+                    flush=True,
+                ),
             )
         )
     finally:
         for server in reversed(servers):
             server.stop()
+        if catcher is not None:
+            catcher.stop()
     return 0
 
 

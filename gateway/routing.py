@@ -21,6 +21,7 @@ class Surface(enum.Enum):
     LEGACY = "legacy"  # the earlier public gateway's API
     MANAGEMENT = "management"  # accounts, consent, usage points, admin (RFC 9457 errors)
     OPS = "ops"  # health, metrics, OpenAPI
+    WEB = "web"  # pages for people (HTML; errors as an HTML page)
 
 
 class Auth(enum.Enum):

@@ -30,7 +30,9 @@ web_response.SERVER_SOFTWARE = SERVER  # type: ignore[attr-defined]
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 
 
-def content_security_policy(html: bytes) -> str:
+def content_security_policy(html: bytes, *, form_targets: str = "") -> str:
+    """The policy of an HTML page; ``form_targets``: origins its forms may lead to besides
+    this one (a form whose answer redirects there, as the consent page of Enedis)."""
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
         for script in _INLINE_SCRIPT.findall(html)
@@ -44,7 +46,7 @@ def content_security_policy(html: bytes) -> str:
             "font-src 'self'",
             "connect-src 'self'",
             "base-uri 'none'",
-            "form-action 'self'",
+            f"form-action 'self' {form_targets}".rstrip(),
             "frame-ancestors 'none'",
         )
     )

@@ -329,3 +329,33 @@ async def mark_revoked(conn: Any, account_id: str, usage_point_id: str) -> bool:
         usage_point_id,
     )
     return bool(result.endswith(" 1"))
+
+
+# -- e-mail address checks and password resets (migration 0002) ---------------------------------
+
+
+async def email_verified_at(conn: Any, account_id: str) -> datetime | None:
+    value: datetime | None = await conn.fetchval(
+        "SELECT email_verified_at FROM accounts WHERE id = $1", account_id
+    )
+    return value
+
+
+async def mark_email_verified(conn: Any, account_id: str, email_key: str) -> bool:
+    """Record the check of the address ``email_key`` (still the account's); idempotent."""
+    value = await conn.fetchval(
+        "UPDATE accounts SET email_verified_at = coalesce(email_verified_at, now()),"
+        " updated_at = now() WHERE id = $1 AND email_key = $2 RETURNING id",
+        account_id,
+        email_key,
+    )
+    return value is not None
+
+
+async def set_password_hash(conn: Any, account_id: str, password_hash: str) -> bool:
+    value = await conn.fetchval(
+        "UPDATE accounts SET password_hash = $2, updated_at = now() WHERE id = $1 RETURNING id",
+        account_id,
+        password_hash,
+    )
+    return value is not None

@@ -103,6 +103,13 @@ class AccountResponse(Schema):
     created_at = fields.AwareDateTime(required=True)
     usage_points = fields.Integer(required=True)
     is_admin = fields.Boolean(required=True)
+    email_verified_at = fields.AwareDateTime(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "When the address was checked (the e-mailed link); null: not yet."
+        },
+    )
 
 
 class UsagePointResponse(Schema):

@@ -2,9 +2,10 @@
 
 v5: ``{"error", "error_description"}`` with Enedis' status codes, and the gateway's ``hint``
 beside them when Enedis' text does not say how to fix the request (a key Enedis' clients
-ignore); legacy: ``{"detail": ...}`` (the hint appended; 422 validation errors in the
-``HTTPValidationError`` shape); management and ops: RFC 9457 ``application/problem+json``.
-Nothing unhandled reaches a client as a stack trace.
+ignore); 2026: ``{"code", "message"}``; legacy: ``{"detail": ...}`` (the hint appended; 422
+validation errors in the ``HTTPValidationError`` shape); management and ops: RFC 9457
+``application/problem+json``; web pages: an HTML page in the browser's language. Nothing
+unhandled reaches a client as a stack trace.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiohttp import web
 from gateway import state
 from gateway.errors import QUOTA_EXCEEDED, GatewayError, problem_body, status_title
 from gateway.routing import Handler, Surface, spec_of
+from gateway.web.errors import error_page
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ PROBLEM_JSON = "application/problem+json"
 def render(request: web.Request, error: GatewayError) -> web.Response:
     """The answer for ``error`` on the surface of ``request``."""
     surface = spec_of(request).surface
+    if surface is Surface.WEB:
+        return error_page(request, error)
     body: Any
     content_type = "application/json"
     if surface is Surface.V5:

@@ -12,7 +12,6 @@ body that is not a JSON object, the admin query's 400).
 
 from __future__ import annotations
 
-import html
 import time
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -22,7 +21,7 @@ from aiohttp_apigami import docs
 from marshmallow import Schema
 
 from gateway import routing, state
-from gateway.accounts import schemas
+from gateway.accounts import email_checks, schemas
 from gateway.accounts.consent import check_usage_point_id
 from gateway.accounts.consent_v2 import PendingConsent
 from gateway.accounts.http import asks_json, load_json, read_fields, validate, wants_json
@@ -34,6 +33,7 @@ from gateway.middlewares.auth import ADMIN_HEADER, principal_of
 from gateway.openapi import ACCOUNT, ADMIN, PUBLIC, error_responses
 from gateway.routing import Auth, Handler, RouteSpec, Surface
 from gateway.surfaces.consent_exchange import exchange
+from gateway.web import consent as web_consent
 
 _SIGNUP = schemas.SignupRequest()
 _PASSWORD = schemas.PasswordRequest()
@@ -247,6 +247,9 @@ async def me(request: web.Request) -> web.Response:
             "created_at": row.created_at,
             "usage_points": count,
             "is_admin": accounts.admin_rights(row),
+            "email_verified_at": await email_checks.verified_at(
+                request.app[state.ACCOUNTS], row.id
+            ),
         },
     )
 
@@ -403,17 +406,6 @@ async def authorize(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound(url, headers=NO_STORE)
 
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
-<body><h1>{title}</h1><p>{message}</p></body></html>
-"""
-
-
-def _page(title: str, message: str, status: int) -> web.Response:
-    text = _PAGE.format(title=html.escape(title), message=html.escape(message))
-    return web.Response(text=text, status=status, content_type="text/html", headers=NO_STORE)
-
-
 def _done_url(base: str, params: dict[str, str]) -> str:
     return f"{base}{'&' if '?' in base else '?'}{urlencode(params)}"
 
@@ -501,13 +493,18 @@ async def callback(request: web.Request) -> web.StreamResponse:
     settings = request.app[state.SETTINGS]
     params = {key: value for key, value in request.query.items()}
     json_caller = wants_json(request)
+    if not json_caller:
+        # bound to the browser: attach only for the signed-in account of the consent
+        held = await web_consent.unbound_callback(request, params)
+        if held is not None:
+            return held
     try:
         outcome = await _consent_outcome(request, params)
         if isinstance(outcome, PendingConsent):
             wait = settings.consent_exchange_max if json_caller else BROWSER_WAIT_SECONDS
             result = await exchange(request.app, outcome, time.time() + wait)
             if result is None:
-                return _still_pending(request, outcome, json_caller)
+                return await _still_pending(request, outcome, json_caller)
         else:
             result = outcome
     except ConsentRefused as refused:
@@ -519,11 +516,11 @@ async def callback(request: web.Request) -> web.StreamResponse:
             ) from None
         if json_caller:
             raise
-        return _page("Consent not given", refused.message, refused.status)
+        return await web_consent.refused_page(request, refused)
     except GatewayError as error:
         if json_caller or error.status >= 500:
             raise
-        return _page("Consent not recorded", error.message, error.status)
+        return await web_consent.failed_page(request, error)
     if settings.consent_done_url:
         raise web.HTTPFound(
             _done_url(
@@ -545,23 +542,11 @@ async def callback(request: web.Request) -> web.StreamResponse:
             },
             secret=True,  # the customer's usage points
         )
-    count = len(result.usage_point_ids)
-    return _page(
-        "Consent recorded",
-        f"{count} usage point{'s' if count != 1 else ''} can now be read through the"
-        " gateway. You may close this page.",
-        200,
-    )
+    return await web_consent.result_page(request, result)
 
 
 #: How long a browser waits on the callback before the "almost there" page.
 BROWSER_WAIT_SECONDS = 3.0
-_PENDING_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2;url={url}">
-<title>Almost there</title></head>
-<body><h1>Almost there</h1><p>Enedis is recording your consent. This page completes by
-itself in a few seconds; if it does not, <a href="{url}">follow this link</a>.</p></body></html>
-"""
 
 
 async def _consent_outcome(
@@ -582,7 +567,7 @@ async def _consent_outcome(
     return pending
 
 
-def _still_pending(
+async def _still_pending(
     request: web.Request, pending: PendingConsent, json_caller: bool
 ) -> web.StreamResponse:
     """Enedis lists nothing yet: a browser is asked to wait, a JSON caller told to retry."""
@@ -600,8 +585,7 @@ def _still_pending(
             2,
             code="consent_pending",
         )
-    text = _PENDING_PAGE.format(url=html.escape(url, quote=True))
-    return web.Response(text=text, status=202, content_type="text/html", headers=NO_STORE)
+    return await web_consent.wait_page(request, url)
 
 
 # -- usage points -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -148,10 +149,12 @@ async def test_refused_consent_records_nothing(gateway: Any, clean_services: Ser
     assert rows == [("refused", 0)]
     # a browser gets a page
     query = await enedis_redirect(await authorize_location(gateway, user, sandbox_refuse="1"))
-    page = await gateway.get("/oauth/callback", params=query, headers={"Accept": "text/html"})
+    page = await gateway.get(
+        "/oauth/callback", params=query, headers={"Accept": "text/html", "Accept-Language": "en"}
+    )
     assert page.status == 403
     assert page.content_type == "text/html"
-    assert "refused" in await page.text()
+    assert "You refused the consent" in await page.text()
 
 
 async def test_browser_gets_a_page_and_audit_has_no_ids(
@@ -159,13 +162,24 @@ async def test_browser_gets_a_page_and_audit_has_no_ids(
 ) -> None:
     user = await signup(gateway, "browser@example.org")
     query = await enedis_redirect(await authorize_location(gateway, user))
-    page = await gateway.get(
-        "/oauth/callback", params=query, headers={"Accept": "text/html,application/xhtml+xml"}
+    browser = {"Accept": "text/html,application/xhtml+xml", "Accept-Language": "en"}
+    # a browser not signed in to the account of the consent: nothing attached, sign in first
+    page = await gateway.get("/oauth/callback", params=query, headers=browser)
+    assert page.status == 200 and page.content_type == "text/html"
+    assert "Sign in to finish adding this meter" in await page.text()
+    assert (await (await gateway.get("/pdl", headers=user.bearer)).json())["usage_points"] == []
+    # signed in there (the web form), the consent is finished: a page naming the points
+    form = await gateway.get("/signin")
+    token = re.search(r'name="csrf" value="([^"]+)"', await form.text())
+    assert token is not None
+    page = await gateway.post(
+        "/signin",
+        data={"csrf": token.group(1), "email": user.email, "password": user.password},
+        headers={**browser, "Origin": str(gateway.make_url("")).rstrip("/")},
     )
-    assert page.status == 200
-    assert page.content_type == "text/html"
+    assert page.status == 200 and page.content_type == "text/html"
     text = await page.text()
-    assert "1 usage point " in text
+    assert "09100000000001 can now be read" in text
     with psycopg.connect(clean_services.postgres.url) as conn:
         rows = conn.execute(
             "SELECT outcome, usage_point_count, coalesce(detail, '') FROM consent_audit"

@@ -41,18 +41,22 @@ def _routes(app: web.Application) -> dict[tuple[str, str], RouteSpec | None]:
     """(method, path) of every route that belongs in the document, with its spec.
 
     Left out: the HEAD twins of GET routes, the trailing-slash twins ``routing.add``
-    registers, Swagger UI (``/docs``, its assets) and the legacy catch-alls of any method
-    (``*``, not expressible in OpenAPI: they answer 501)."""
+    registers, Swagger UI (``/docs``, its assets), the legacy catch-alls of any method
+    (``*``, not expressible in OpenAPI: they answer 501) and the web pages for people
+    (surface WEB, and their stylesheet under ``/static/``): not an API."""
     specs = app[ROUTE_SPECS]
     found: dict[tuple[str, str], RouteSpec | None] = {}
     for route in app.router.routes():
         path = get_path(route)
         if path is None or route.method in {"HEAD", "*"}:
             continue
-        if path == DOCS_URL or path.startswith(DOCS_URL + "/"):
+        if path == DOCS_URL or path.startswith((DOCS_URL + "/", "/static")):
             continue
         canonical = route.resource.canonical if route.resource is not None else path
-        found[(route.method, path)] = specs.get(f"{route.method} {canonical}")
+        spec = specs.get(f"{route.method} {canonical}")
+        if spec is not None and spec.surface is Surface.WEB:
+            continue
+        found[(route.method, path)] = spec
     return {
         (method, path): spec
         for (method, path), spec in found.items()
