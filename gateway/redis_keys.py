@@ -20,6 +20,11 @@ def account_index(account_id: str) -> str:
     return f"{account_tag(account_id)}:index"
 
 
+def web_epoch_key(account_id: str) -> str:
+    """The account's current web-session epoch (replaced at sign-out: every session ends)."""
+    return f"{account_tag(account_id)}:web"
+
+
 def limiter_key(api: str = "v5") -> str:
     """The hash tag of one API's upstream limiter: its keys (``<tag>:s`` per second,
     ``<tag>:h`` per hour) share one slot, as its script touches both."""

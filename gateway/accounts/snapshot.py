@@ -361,6 +361,8 @@ class AccountRedis:
                 snap_key(account_id),
                 gen_key(account_id),
                 account_failures_key(account_id),
+                account_failures_key(account_id, Failure.PASSWORD),
+                redis_keys.web_epoch_key(account_id),
                 states_key(account_id),
             )
         )

@@ -50,7 +50,7 @@ _SLIDE_SECONDS = 60
 
 def epoch_key(account_id: str) -> str:
     """The account's current session epoch (replaced at sign-out)."""
-    return f"{redis_keys.account_tag(account_id)}:web"
+    return redis_keys.web_epoch_key(account_id)
 
 
 def session_stage(settings: Settings) -> Middleware:
