@@ -214,6 +214,21 @@ class Limiter:
         self.local.tat = max(self.local.tat, self._last_slot_ms + self.local.interval)
         return self.local.reserve(max_wait_ms)
 
+    async def hourly_remaining(self) -> int | None:
+        """Calls left in the sliding hour of this API's budget (None: Redis unreachable).
+
+        The hourly GCRA's theoretical arrival time is ``hour_interval`` ahead per call taken:
+        what separates it from an hour ahead of now is what is left."""
+        try:
+            raw, (seconds, micros) = await asyncio.gather(
+                self.store.client.get(f"{self.key}:h"), self.store.client.time()
+            )
+        except REDIS_ERRORS:
+            return None
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        ahead = max(0.0, float(raw or 0) - now_ms)
+        return max(0, int((3_600_000 - ahead) // self.hour_interval_ms))
+
     @staticmethod
     def _refusal(wait_ms: float) -> GatewayError:
         retry_after = max(1, int(wait_ms / 1000) + 1)

@@ -22,6 +22,8 @@ Prometheus names (``/metrics``):
 - ``gateway_redis_fallbacks_total{component}``: quota, limiter, cache, auth
 - ``gateway_redis_cluster_nodes{state}``: known, reachable (with ``REDIS_CLUSTER`` only,
   refreshed at each scrape and readiness check)
+- ``gateway_upstream_hourly_remaining{api}``: upstream calls left in the current hour, per
+  Enedis API (as last seen by readiness or a scrape)
 - ``gateway_redis_cluster_slots_covered``: slots served by a live primary (of 16384)
 """
 
@@ -50,6 +52,7 @@ __all__ = [
     "exposition",
     "meter_provider",
     "record_cache",
+    "record_hourly_remaining",
     "record_limiter_wait",
     "record_quota_refusal",
     "record_redis_cluster",
@@ -127,6 +130,11 @@ class _Instruments:
             "gateway.redis.cluster.nodes",
             unit="{node}",
             description="Redis Cluster nodes: known to the cluster, and reachable of those.",
+        )
+        self.hourly_remaining: _Gauge = meter.create_gauge(
+            "gateway.upstream.hourly_remaining",
+            unit="{call}",
+            description="Upstream calls left in the current hour, per Enedis API.",
         )
         self.cluster_slots: _Gauge = meter.create_gauge(
             "gateway.redis.cluster.slots_covered",
@@ -214,6 +222,11 @@ def record_quota_refusal(kind: str) -> None:
 def record_redis_fallback(component: str) -> None:
     """A component ran without Redis: ``quota``, ``limiter``, ``cache`` or ``auth``."""
     _get().redis_fallbacks.add(1, {"component": _one_of(component, REDIS_COMPONENTS)})
+
+
+def record_hourly_remaining(api: str, remaining: int) -> None:
+    """What is left of one Enedis API's hourly budget (shared by every replica)."""
+    _get().hourly_remaining.set(remaining, {"api": api})
 
 
 def record_redis_cluster(nodes: int, reachable: int, slots_covered: int) -> None:

@@ -160,11 +160,35 @@ async def ready(request: web.Request) -> web.Response:
     body: dict[str, object] = {
         "status": "ok" if ok else "unavailable",
         "checks": checks,
-        "upstream": {"breaker": breaker_state(app)},
+        "upstream": {
+            "generation": app[state.SETTINGS].enedis_api,
+            "consent": app[state.SETTINGS].enedis_consent,
+            "breaker": breaker_state(app),
+            **await hourly_budget(app),
+        },
     }
     if cluster is not None:
         body["redis_cluster"] = dataclasses.asdict(cluster)
     return web.json_response(body, status=200 if ok else 503)
+
+
+#: Below this share of an API's hourly budget, readiness lists the API as running low.
+LOW_BUDGET_SHARE = 0.1
+
+
+async def hourly_budget(app: web.Application) -> dict[str, object]:
+    """Calls left this hour per Enedis API, and which APIs run low (recorded as metrics)."""
+    forwarder = app.get(state.FORWARDER)
+    if forwarder is None:
+        return {}
+    apis = list(forwarder.limiters)
+    left = await asyncio.gather(*(forwarder.limiters[api].hourly_remaining() for api in apis))
+    limit = app[state.SETTINGS].hourly_limit
+    remaining = {api.value: n for api, n in zip(apis, left, strict=True) if n is not None}
+    for api, n in remaining.items():
+        metrics.record_hourly_remaining(api, n)
+    low = sorted(api for api, n in remaining.items() if n < limit * LOW_BUDGET_SHARE)
+    return {"hourly_remaining": remaining, "hourly_budget_low": low}
 
 
 @docs(
@@ -183,6 +207,7 @@ async def ready(request: web.Request) -> web.Response:
 )
 async def prometheus_metrics(request: web.Request) -> web.Response:
     await cluster_state(request.app)  # refreshed at each scrape
+    await hourly_budget(request.app)
     body = await asyncio.get_running_loop().run_in_executor(None, metrics.exposition)
     return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE_LATEST})
 

@@ -12,8 +12,8 @@ from marshmallow import ValidationError
 from gateway import state
 from gateway.accounts import email_checks, schemas
 from gateway.accounts.repository import AccountRow
-from gateway.errors import GatewayError
 from gateway.client_address import client_address
+from gateway.errors import GatewayError
 from gateway.web import flash, mail
 from gateway.web.csrf import checked_form
 from gateway.web.i18n import LANG_COOKIE, LANGUAGES, translate

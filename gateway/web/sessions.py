@@ -31,10 +31,10 @@ from gateway import redis_keys, state
 from gateway.accounts import crypto
 from gateway.accounts.principal import Principal
 from gateway.accounts.repository import AccountRow
+from gateway.client_address import client_address
 from gateway.config import Settings
 from gateway.errors import GatewayError
 from gateway.keyring import account_cache_key, hkdf
-from gateway.client_address import client_address
 from gateway.shared_store import REDIS_ERRORS, SharedStore
 
 SESSION_COOKIE = "gw_session"
