@@ -34,6 +34,14 @@ class Services:
     valkey: EmbeddedValkey
     sandbox: ChildProcess
     log_dir: Path
+    #: A second sandbox serving both generations, never called by the gateway: the v5
+    #: answers a v5 Enedis gave, to compare the v5 and legacy surfaces with.
+    reference: ChildProcess
+
+    @property
+    def reference_url(self) -> str:
+        return self.reference.url
+
     cluster: EmbeddedValkeyCluster | None = None  # set: Redis is this cluster
 
     @property
@@ -117,13 +125,16 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     postgres = EmbeddedPostgres(root / "postgres", durable=False)
     valkey = EmbeddedValkey(root / "valkey", persist=False)
     sandbox = sandbox_process(root)
+    reference = sandbox_process(root, {"SANDBOX_APIS": "2026,v5"})
     try:
         postgres.start()
         valkey.start()
         apply_migrations(postgres.url)
         sandbox.start()
-        yield Services(postgres, valkey, sandbox, root)
+        reference.start()
+        yield Services(postgres, valkey, sandbox, root, reference)
     finally:
+        reference.stop()
         sandbox.stop()
         valkey.stop()
         postgres.stop()

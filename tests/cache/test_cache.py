@@ -56,7 +56,9 @@ async def test_overlapping_range_fetches_only_missing_days(
         (day1 + timedelta(days=23), day1 + timedelta(days=30)),
     ):
         _, part = await direct(
-            clean_services.sandbox_url, CURVE, query(CONSUMPTION_AND_PRODUCTION, CURVE, start, end)
+            clean_services.reference_url,
+            CURVE,
+            query(CONSUMPTION_AND_PRODUCTION, CURVE, start, end),
         )
         expected.extend(part["meter_reading"]["interval_reading"])
     assert body["meter_reading"]["interval_reading"] == expected
@@ -323,7 +325,7 @@ async def test_no_data_answers_are_cached_briefly(gateway: Any, clean_services: 
     assert answer.headers["X-Cache-Status"] == "PARTIAL"
     dates = [r["date"] for r in (await answer.json())["meter_reading"]["interval_reading"]]
     assert dates == [month.replace(day=d).isoformat() for d in (8, 9, 13, 14)]
-    _, expected = await direct(clean_services.sandbox_url, DAILY, around)
+    _, expected = await direct(clean_services.reference_url, DAILY, around)
     assert [r["date"] for r in expected["meter_reading"]["interval_reading"]] == dates
 
 

@@ -14,7 +14,7 @@ from gateway.enedis.catalogue import BY_NAME
 from tests.conftest import Services
 from tests.support.journey import ready_account
 from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, query, recent_range
-from tests.support.upstream import measurement_limiter_key, upstream_calls
+from tests.support.upstream import data_calls, measurement_limiter_key, upstream_calls
 
 DAILY = BY_NAME["daily_consumption"]
 
@@ -77,7 +77,7 @@ async def test_an_outage_opens_the_breaker_and_recovery_closes_it(
         )
         assert answer.status == 503
     assert breaker.state in {"open", "half_open"}
-    calls = clean_services.sandbox_stats()["total_calls"]
+    calls = data_calls(clean_services.sandbox_stats())
     refused = await client.get(
         DAILY.path,
         params=query(CONSUMPTION_AND_PRODUCTION, DAILY, *recent_range(2, 20)),
@@ -87,7 +87,7 @@ async def test_an_outage_opens_the_breaker_and_recovery_closes_it(
         assert refused.status == 503
         assert (await refused.json())["error"] == "GW-UPSTREAM-UNAVAILABLE"
         assert "Retry-After" in refused.headers
-        assert clean_services.sandbox_stats()["total_calls"] == calls
+        assert data_calls(clean_services.sandbox_stats()) == calls
     clean_services.sandbox_call("POST", "/__sandbox/faults", {"outage": False})
 
     async def recovered() -> bool:

@@ -19,7 +19,7 @@ from tests.support.sandbox import (
     query,
     recent_range,
 )
-from tests.support.upstream import comparable_v5, upstream_calls, upstream_names
+from tests.support.upstream import comparable_v5, data_calls, upstream_calls, upstream_names
 
 
 async def test_every_endpoint_round_trips_equal_to_the_sandbox(
@@ -33,7 +33,7 @@ async def test_every_endpoint_round_trips_equal_to_the_sandbox(
         names = set(upstream_names(endpoint.name))
         first = "HIT" if names <= fetched else "MISS"
         fetched |= names
-        status, expected = await direct(clean_services.sandbox_url, endpoint, params)
+        status, expected = await direct(clean_services.reference_url, endpoint, params)
         assert status == 200, (endpoint.name, expected)
         customer = endpoint.kind is DataKind.CUSTOMER
         expected = comparable_v5(expected, customer)
@@ -115,7 +115,7 @@ async def test_bad_requests_refused_like_enedis_without_an_upstream_call(
 ) -> None:
     account = await ready_account(gateway)
     endpoint = BY_NAME["daily_consumption"]
-    expected_status, expected = await direct(clean_services.sandbox_url, endpoint, params)
+    expected_status, expected = await direct(clean_services.reference_url, endpoint, params)
     clean_services.sandbox_call("POST", "/__sandbox/reset")
     answer = await gateway.get(endpoint.path, params=params, headers=account.bearer)
     body = await answer.json()
@@ -125,7 +125,7 @@ async def test_bad_requests_refused_like_enedis_without_an_upstream_call(
     assert set(expected) == {"error", "error_description"}
     body.pop("hint", None)
     assert (answer.status, body) == (expected_status, expected)
-    assert clean_services.sandbox_stats()["total_calls"] == 0
+    assert data_calls(clean_services.sandbox_stats()) == 0
 
 
 async def test_enedis_errors_carry_the_gateway_s_hint(gateway: Any) -> None:
@@ -179,7 +179,7 @@ async def test_a_point_without_consent_through_the_gateway_is_403(
         body = await answer.json()
         assert body["error"] == "GW-NO-CONSENT"
         assert "/oauth/authorize" in body["error_description"]  # how to fix it
-    assert clean_services.sandbox_stats()["total_calls"] == 0
+    assert upstream_calls(clean_services.sandbox_stats(), "daily_consumption") == 0
 
 
 async def test_missing_credentials_are_401_in_the_enedis_dialect(gateway: Any) -> None:
@@ -210,7 +210,7 @@ async def test_a_30_day_load_curve_costs_exactly_5_upstream_calls(
     while cursor < end:
         stop = min(end, cursor + timedelta(days=7))
         _, part = await direct(
-            clean_services.sandbox_url,
+            clean_services.reference_url,
             endpoint,
             query(CONSUMPTION_AND_PRODUCTION, endpoint, cursor, stop),
         )
@@ -284,7 +284,7 @@ async def test_an_exhausted_quota_is_429_with_headers_and_no_upstream_call(
         headers=account.bearer,
     )
     assert second.status == 200
-    calls_before = clean_services.sandbox_stats()["total_calls"]
+    calls_before = data_calls(clean_services.sandbox_stats())
     third = await client.get(
         endpoint.path,
         params=query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(3, 9)),
@@ -295,7 +295,7 @@ async def test_an_exhausted_quota_is_429_with_headers_and_no_upstream_call(
     assert body["error"] == "GW-QUOTA-EXCEEDED"
     assert third.headers["X-RateLimit-Remaining"] == "0"
     assert "RateLimit" in third.headers and "Retry-After" in third.headers
-    assert clean_services.sandbox_stats()["total_calls"] == calls_before
+    assert data_calls(clean_services.sandbox_stats()) == calls_before
     # cached answers have their own allowance: one, then 429
     hit = await client.get(
         endpoint.path,

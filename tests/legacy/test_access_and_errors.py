@@ -21,6 +21,7 @@ from tests.support.sandbox import (
     OTHER_CUSTOMER_POINT,
     recent_range,
 )
+from tests.support.upstream import data_calls
 
 SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 FRACTION = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$")
@@ -74,7 +75,7 @@ async def test_valid_access(
     now = datetime.now(UTC)
     assert (reset.hour, reset.minute, reset.second) == (0, 0, 0)
     assert timedelta(0) < reset - now <= timedelta(days=1)
-    assert clean_services.sandbox_stats()["total_calls"] == 0  # Enedis is not asked
+    assert data_calls(clean_services.sandbox_stats()) == 0  # Enedis is not asked
 
 
 async def test_valid_access_counts_upstream_calls_and_tracks_the_last_call(gateway: Any) -> None:
@@ -113,7 +114,7 @@ async def test_valid_access_and_data_of_another_accounts_point_are_403(
             assert answer.status == 403, path
             body = await answer.json()
             assert set(body) == {"detail"} and isinstance(body["detail"], str)
-    assert clean_services.sandbox_stats()["total_calls"] == 0
+    assert data_calls(clean_services.sandbox_stats()) == 0
 
 
 @pytest.mark.parametrize(
@@ -162,7 +163,7 @@ async def test_malformed_parameters_are_422_validation_errors(
     body = await answer.json()
     assert_valid(body, "HTTPValidationError")
     assert body["detail"][0]["loc"] == loc
-    assert clean_services.sandbox_stats()["total_calls"] == 0
+    assert data_calls(clean_services.sandbox_stats()) == 0
 
 
 @pytest.mark.parametrize(
@@ -193,7 +194,7 @@ async def test_enedis_rules_are_400_with_enedis_message(
     expected = f"{enedis['error_description']} {enedis['hint']}" if "hint" in enedis else None
     assert body["detail"] == (expected or enedis["error_description"])
     assert needle in body["detail"].lower()
-    assert clean_services.sandbox_stats()["total_calls"] == 0
+    assert data_calls(clean_services.sandbox_stats()) == 0
 
 
 async def test_enedis_refusals_keep_the_v5_status_in_the_legacy_dialect(gateway: Any) -> None:
@@ -241,7 +242,7 @@ async def test_an_exhausted_quota_is_409_with_retry_after(
         headers=headers,
     )
     assert first.status == 200
-    calls = clean_services.sandbox_stats()["total_calls"]
+    calls = data_calls(clean_services.sandbox_stats())
     refused = await client.get(
         data_path("daily_consumption", CONSUMPTION_AND_PRODUCTION, *recent_range(3, 5)),
         headers=headers,
@@ -250,7 +251,7 @@ async def test_an_exhausted_quota_is_409_with_retry_after(
     assert int(refused.headers["Retry-After"]) > 0
     body = await refused.json()
     assert set(body) == {"detail"} and "quota" in body["detail"].lower()
-    assert clean_services.sandbox_stats()["total_calls"] == calls
+    assert data_calls(clean_services.sandbox_stats()) == calls
     state = await (
         await client.get(f"/valid_access/{CONSUMPTION_AND_PRODUCTION}", headers=headers)
     ).json()
@@ -283,7 +284,7 @@ async def test_tempo_ecowatt_and_admin_routes_are_501(
     body = await answer.json()
     assert set(body) == {"detail"}
     assert "not a feature of this gateway" in body["detail"]
-    assert clean_services.sandbox_stats()["total_calls"] == 0
+    assert data_calls(clean_services.sandbox_stats()) == 0
 
 
 async def test_other_methods_on_the_not_implemented_routes_are_405(gateway: Any) -> None:

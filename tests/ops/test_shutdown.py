@@ -19,6 +19,7 @@ from tests.conftest import Services
 from tests.support.journey import ready_account
 from tests.support.processes import gateway_process
 from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, query, recent_range
+from tests.support.upstream import data_calls
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +49,7 @@ async def test_sigterm_drains_in_flight_requests(clean_services: Services) -> No
             params = query(CONSUMPTION_AND_PRODUCTION, endpoint, start, end)
             # every data call to the sandbox now takes 3 s: the request stays in flight
             clean_services.sandbox_call("POST", "/__sandbox/faults", {"latency_ms": 3000})
-            calls_before = clean_services.sandbox_stats()["total_calls"]
+            calls_before = data_calls(clean_services.sandbox_stats())
 
             async def slow_request() -> tuple[int, str]:
                 async with client.get(endpoint.path, params=params, headers=account.bearer) as r:
@@ -56,7 +57,7 @@ async def test_sigterm_drains_in_flight_requests(clean_services: Services) -> No
 
             in_flight = asyncio.create_task(slow_request())
             # the gateway has called the sandbox: the request is in flight
-            await poll(lambda: clean_services.sandbox_stats()["total_calls"] > calls_before)
+            await poll(lambda: data_calls(clean_services.sandbox_stats()) > calls_before)
 
             assert process.process is not None
             process.signal(signal.SIGTERM)

@@ -37,7 +37,7 @@ from tests.reliability.workload import (
     mixed_with,
 )
 from tests.support.journey import Account, ready_account
-from tests.support.upstream import measurement_limiter_key
+from tests.support.upstream import data_calls, measurement_limiter_key
 
 pytestmark = pytest.mark.slow
 
@@ -422,7 +422,7 @@ async def test_a_replica_killed_mid_request(clean_services: Services) -> None:
                 await on_survivor.run_phase("before", 20)
 
                 async def upstream_in_flight() -> bool:
-                    calls = clean_services.sandbox_stats()["total_calls"]
+                    calls = data_calls(clean_services.sandbox_stats())
                     return bool(calls > 2 and on_doomed.in_flight["before"] > 0)
 
                 await poll(upstream_in_flight)

@@ -64,3 +64,8 @@ def comparable_v5(body: Any, customer: bool) -> Any:
     if ENEDIS_API == "v5" or not customer:
         return body
     return _without(body, NOT_FROM_2026)
+
+
+def data_calls(stats: dict[str, Any]) -> int:
+    """Data calls the sandbox received (its ``total_calls`` without the consent exchanges)."""
+    return int(stats["total_calls"]) - int(stats["calls"].get("subscribed_services", 0))
