@@ -36,7 +36,7 @@ from gateway.enedis.catalogue import (
     MeasureOperation,
     history_deadline,
 )
-from gateway.enedis.schemas2026 import contract_schema, measure_schema
+from gateway.enedis.schemas2026 import contract_schema, measure_schema, openapi_schema
 from gateway.errors import GatewayError
 from gateway.openapi import ACCOUNT, error_responses
 from gateway.routing import Auth, Handler, RouteSpec, Surface
@@ -200,7 +200,7 @@ def register(app: web.Application) -> None:
         handler = _documented(
             operation.name,
             f"{operation.name.replace('_', ' ').capitalize()} ({what})",
-            measure_schema(operation),
+            openapi_schema(measure_schema(operation)),
             parameters=_query(operation),
             description=f"Enedis' `GET {operation.path}`: same parameters, same body; "
             f"long ranges are split into calls of at most {operation.max_days_per_call} days.",
@@ -213,7 +213,7 @@ def register(app: web.Application) -> None:
         handler = _documented(
             contract_api.name,
             f"{contract_api.api.value} (contract data)",
-            contract_schema(contract_api.api),
+            openapi_schema(contract_schema(contract_api.api)),
             parameters=[
                 {
                     "in": "path",

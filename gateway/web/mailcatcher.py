@@ -6,6 +6,7 @@ the application has one (``app[CATCHER]``, set by ``gateway dev`` only).
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -18,6 +19,8 @@ from aiosmtpd.controller import Controller
 from gateway.embedded import free_port
 
 KEEP = 200
+# aiosmtpd logs every connection at INFO: only its warnings are worth a line
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, query, recent_rang
 # what the error responses of each surface are (content type, component)
 DIALECTS = {
     Surface.V5: ("application/json", "V5Error"),
+    Surface.V2026: ("application/json", "V2026Error"),
     Surface.LEGACY: ("application/json", "LegacyError"),
     Surface.MANAGEMENT: ("application/problem+json", "Problem"),
     Surface.OPS: ("application/problem+json", "Problem"),

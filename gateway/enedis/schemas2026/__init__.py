@@ -18,7 +18,7 @@ from typing import Any
 
 from gateway.enedis.catalogue import Api, Measure, MeasureOperation
 
-__all__ = ["NAMES", "contract_schema", "load", "measure_schema"]
+__all__ = ["NAMES", "contract_schema", "load", "measure_schema", "openapi_schema"]
 
 NAMES = (
     "measure_daily",
@@ -71,3 +71,36 @@ def measure_schema(op: MeasureOperation) -> dict[str, Any]:
 def contract_schema(api: Api) -> dict[str, Any]:
     """The 200 body schema of a contract-data API."""
     return load(_BY_CONTRACT_API[api])
+
+
+def openapi_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` as an OpenAPI 3.0 schema object: ``$defs`` references inlined, the
+    JSON Schema keywords OpenAPI 3.0 lacks (``$schema``, ``$id``, ``const``, a list of
+    types) said in its own terms."""
+    definitions = schema.get("$defs", {})
+
+    def convert(node: Any) -> Any:
+        if isinstance(node, list):
+            return [convert(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return convert(definitions[ref.removeprefix("#/$defs/")])
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("$schema", "$id", "$defs"):
+                continue
+            if key == "const":
+                out["enum"] = [value]
+            elif key == "type" and isinstance(value, list):
+                kinds = [kind for kind in value if kind != "null"]
+                out["type"] = kinds[0] if len(kinds) == 1 else "string"
+                if "null" in value:
+                    out["nullable"] = True
+            else:
+                out[key] = convert(value)
+        return out
+
+    converted: dict[str, Any] = convert(schema)
+    return converted
