@@ -50,7 +50,7 @@ async def test_delete_account_removes_everything(gateway: Any, clean_services: S
     user = await signup(gateway, "leaving@example.org")
     keeper = await signup(gateway, "staying@example.org")
     await consent(gateway, user)
-    await consent(gateway, keeper)
+    await consent(gateway, keeper, sandbox_customer="holder-2")
     # state of every kind: a pending OAuth state, a revoked token, failures, quota, cache
     await authorize_location(gateway, user)
     extra = await gateway.post(
@@ -73,7 +73,7 @@ async def test_delete_account_removes_everything(gateway: Any, clean_services: S
     tag = b"{a:" + user.account_id.encode() + b"}:"
     mentions = _redis_mentions(clean_services, user.account_id)
     kinds = {key.removeprefix(tag).split(b":")[0] for key in mentions if key.startswith(tag)}
-    assert {b"snap", b"index", b"c", b"ci", b"cpoints", b"q", b"lg", b"rt", b"authfail"} <= kinds
+    assert {b"snap", b"index", b"c", b"ci", b"cpoints", b"q", b"lg", b"rt", b"pwfail"} <= kinds
     assert _rows_of(clean_services, user.account_id)["usage_points"] == 2
 
     await problem(await gateway.request("DELETE", "/accounts/me", headers=user.bearer), 415)

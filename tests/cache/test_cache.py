@@ -166,7 +166,7 @@ async def test_nothing_readable_in_redis_after_a_workload(
 
 async def test_an_entry_does_not_decrypt_with_another_accounts_key(gateway: Any) -> None:
     a = await ready_account(gateway)
-    b = await ready_account(gateway)
+    b = await ready_account(gateway, customer="holder-2")
     params = query(CONSUMPTION_AND_PRODUCTION, DAILY, *recent_range(5))
     assert (await gateway.get(DAILY.path, params=params, headers=a.bearer)).status == 200
     cache = gateway.server.app[state.CACHE]

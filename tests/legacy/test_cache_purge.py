@@ -131,15 +131,21 @@ async def test_purging_another_accounts_point_is_403(gateway: Any) -> None:
 
 async def test_purges_of_one_account_leave_another_accounts_cache(gateway: Any) -> None:
     first = await ready_account(gateway)
-    second = await ready_account(gateway)
-    path = data_path("contracts", CONSUMPTION_AND_PRODUCTION) + "/cache"
+    second = await ready_account(gateway, customer="holder-2")  # a meter of its own
+    paths = {
+        account.client_id: data_path("contracts", account.usage_points[0]) + "/cache"
+        for account in (first, second)
+    }
     for account in (first, second):
-        await gateway.get(path, headers=VARIANTS[1].headers(account))
+        cached = await gateway.get(paths[account.client_id], headers=VARIANTS[1].headers(account))
+        assert cached.status == 200, await cached.text()
     deleted = await gateway.delete(
         f"/cache/{CONSUMPTION_AND_PRODUCTION}", headers=VARIANTS[1].headers(first)
     )
     assert deleted.status == 200
-    kept = await gateway.get(path, headers=VARIANTS[1].headers(second))
+    purged = await gateway.get(paths[first.client_id], headers=VARIANTS[1].headers(first))
+    assert purged.headers["X-Cache-Status"] == "MISS"
+    kept = await gateway.get(paths[second.client_id], headers=VARIANTS[1].headers(second))
     assert kept.headers["X-Cache-Status"] == "HIT"
 
 
