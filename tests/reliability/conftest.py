@@ -72,6 +72,9 @@ async def assert_dialect(answer: Any, surface: str) -> dict[str, Any]:
     if surface == "v5":
         assert set(body) - {"hint"} == {"error", "error_description"}, body
         assert answer.content_type == "application/json"
+    elif surface == "2026":
+        assert set(body) == {"code", "message"}, body
+        assert answer.content_type == "application/json"
     elif surface == "legacy":
         assert set(body) == {"detail"}, body
         assert answer.content_type == "application/json"

@@ -59,7 +59,11 @@ def routes_taking_a_usage_point(app: web.Application) -> list[tuple[str, str, Su
         spec = specs.get(f"{route.method} {resource.canonical}")
         if spec is None or spec.auth is not Auth.ACCOUNT:
             continue
-        if "{usage_point_id}" in resource.canonical or spec.parse is not None:
+        if (
+            "{usage_point_id}" in resource.canonical
+            or "{prm}" in resource.canonical
+            or spec.parse is not None
+        ):
             found.append((route.method, resource.canonical, spec.surface))
     return found
 
@@ -68,6 +72,13 @@ def concrete(template: str, point: str) -> tuple[str, dict[str, str]]:
     start, end = day_range(10, 5)
     if "{usage_point_id}" in template:
         return template.format(usage_point_id=point, start=start, end=end), {}
+    if "{prm}" in template:  # 2026 contract data: the PRM in the path
+        return template.format(prm=point), {}
+    if template.startswith("/mesure_synchrone_auto/"):  # 2026 measurements
+        params = {"pointId": point, "dateDebut": start, "dateFin": end}
+        if template.rstrip("/").endswith("puissance_conso_max_quotidienne"):
+            params |= {"mesuresPas": "P1D", "grandeurPhysique": "PMA"}
+        return template, params
     return template, {"usage_point_id": point, "start": start, "end": end}  # v5: a query
 
 
@@ -83,7 +94,12 @@ async def test_isolation_matrix_on_every_surface(gateway: Any, clean_services: S
     surfaces = Counter(surface for _, _, surface in routes)
     assert surfaces[Surface.V5] >= len(ENDPOINTS), surfaces
     assert surfaces[Surface.LEGACY] >= 20 and surfaces[Surface.MANAGEMENT] >= 2, surfaces
-    dialects = {Surface.V5: "v5", Surface.LEGACY: "legacy", Surface.MANAGEMENT: "management"}
+    dialects = {
+        Surface.V5: "v5",
+        Surface.V2026: "2026",
+        Surface.LEGACY: "legacy",
+        Surface.MANAGEMENT: "management",
+    }
     credentials = {
         "bearer": bob.bearer,
         "basic": {"Authorization": basic(bob.client_id, bob.client_secret)},
