@@ -48,7 +48,7 @@ async def test_a_primary_stopped_under_load_fails_over_and_recovers(
     aiohttp_client: Any, clean_services: Services, valkey_cluster: EmbeddedValkeyCluster
 ) -> None:
     client = await gateway_with(aiohttp_client, clean_services, USER_DAILY_LIMIT_NO_CACHE="100000")
-    accounts = [await ready_account(client) for _ in range(2)]
+    accounts = [await ready_account(client, customer=f"load-{n}") for n in range(2)]
     for account in accounts:
         await warm(client, account)
     owner = await account_id(client, accounts[0])

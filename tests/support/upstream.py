@@ -69,3 +69,8 @@ def comparable_v5(body: Any, customer: bool) -> Any:
 def data_calls(stats: dict[str, Any]) -> int:
     """Data calls the sandbox received (its ``total_calls`` without the consent exchanges)."""
     return int(stats["total_calls"]) - int(stats["calls"].get("subscribed_services", 0))
+
+
+def busiest_second(stats: dict[str, Any]) -> int:
+    """The most calls one Enedis API received in one second (its quota: 5)."""
+    return max((int(n) for n in stats["max_calls_per_second_by_api"].values()), default=0)
