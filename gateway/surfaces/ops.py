@@ -66,6 +66,25 @@ class Upstream(Schema):
             "breaker does not make the replica unready, it serves from cache)."
         },
     )
+    generation = fields.String(
+        required=True,
+        validate=validate.OneOf(("2026", "v5")),
+        metadata={"description": "The generation of Enedis' APIs in use (`ENEDIS_API`)."},
+    )
+    consent = fields.String(
+        required=True,
+        validate=validate.OneOf(("v2", "v1")),
+        metadata={"description": "The consent page in use (`ENEDIS_CONSENT`)."},
+    )
+    hourly_remaining = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Upstream calls left this hour, per Enedis API."},
+    )
+    hourly_budget_low = fields.List(
+        fields.String(),
+        metadata={"description": "The APIs with less than a tenth of their hourly budget left."},
+    )
 
 
 class Ready(Schema):

@@ -45,16 +45,14 @@ async def site(
     yield base
 
 
-async def new_person(browser: Any, sandbox_url: str, base: str, customer: str) -> Any:
+async def new_person(browser: Any, sandbox_url: str, base: str, customer: str | None) -> Any:
     """A browser context whose trips to the sandbox's consent page come back here."""
     context = await browser.new_context(locale="en-GB", viewport={"width": 1000, "height": 760})
 
     async def to_sandbox(route: Any) -> None:
-        # The gateway's redirect to Enedis (the sandbox) gets the sandbox-only parameters:
-        # which customer consents, and the way back to this gateway.
-        # TODO(issue 13): once the sandbox serves its person-facing consent page, keep
-        # choosing the way back here but click its "accept" button instead of naming the
-        # customer (the page will say whom it consents for).
+        # The gateway's redirect to Enedis (the sandbox) gets the way back to this gateway;
+        # the person then chooses on the sandbox's consent page (``customer`` None) or, for
+        # a second person, a customer of their own is named.
         answer = await route.fetch(max_redirects=0)
         headers = dict(answer.headers)
         location = headers.get("location", "")
@@ -66,10 +64,11 @@ async def new_person(browser: Any, sandbox_url: str, base: str, customer: str) -
     return context
 
 
-def with_sandbox_choice(url: str, base: str, customer: str) -> str:
+def with_sandbox_choice(url: str, base: str, customer: str | None) -> str:
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
-    query.setdefault("sandbox_customer", customer)
+    if customer is not None:
+        query.setdefault("sandbox_customer", customer)
     query["redirect_uri"] = f"{base}/oauth/callback"
     return urlunsplit(parts._replace(query=urlencode(query)))
 
@@ -116,7 +115,7 @@ async def sign_in(page: Any, base: str, email: str) -> None:
 async def test_journey_of_a_person(
     browser: Any, site: str, clean_services: Services, catcher: MailCatcher
 ) -> None:
-    context = await new_person(browser, clean_services.sandbox_url, site, "default")
+    context = await new_person(browser, clean_services.sandbox_url, site, None)
     page = await context.new_page()
     await page.goto(site + "/")
     assert await page.get_attribute("html", "lang") == "en"
@@ -147,6 +146,8 @@ async def test_journey_of_a_person(
     assert not await page.is_visible(".banner")
     # add a meter: consent through the sandbox, back on the callback, signed in
     await page.click("form.add button[type=submit]")
+    # Enedis' page (the sandbox's): the person accepts to share their first meter
+    await page.click("button.accept[aria-label*='09100000000001']")
     await page.wait_for_url(re.compile(r"/consent/result$"))
     assert "09100000000001" in (await page.text_content("main") or "")
     await shoot(page, "04-consent-added")
@@ -199,9 +200,9 @@ async def test_journey_of_a_person(
     await page.fill("#name-09100000000001", "Maison")
     await page.click("#meter-09100000000001 form.rename button")
     assert "Maison" in (await page.text_content("#meter-09100000000001 h2") or "")
-    await page.click("#meter-09100000000002 button.danger")
-    assert "09100000000002" in (await page.text_content(".flash") or "")
-    assert not await page.is_visible("#meter-09100000000002")
+    await page.click("#meter-09100000000001 button.danger")
+    assert "09100000000001" in (await page.text_content(".flash") or "")
+    assert not await page.is_visible("#meter-09100000000001")
 
     # delete the account: the confirmation box first
     await page.goto(f"{site}/credentials")
