@@ -11,7 +11,6 @@ import pytest
 from gateway import redis_keys
 from gateway.embedded import EmbeddedValkey, EmbeddedValkeyCluster
 from tests.conftest import Services
-from tests.reliability.conftest import poll
 from tests.reliability.test_faults import (
     account_id,
     assert_within_upstream_budget,
@@ -21,6 +20,7 @@ from tests.reliability.test_faults import (
 )
 from tests.reliability.workload import Load, consent_start, mixed_with
 from tests.support.journey import ready_account
+from tests.support.polling import poll
 
 pytestmark = pytest.mark.slow
 

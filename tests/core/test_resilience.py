@@ -13,17 +13,11 @@ from gateway.config import Settings
 from gateway.enedis.catalogue import BY_NAME
 from tests.conftest import Services
 from tests.support.journey import ready_account
+from tests.support.polling import poll
 from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, query, recent_range
 from tests.support.upstream import data_calls, measurement_limiter_key, upstream_calls
 
 DAILY = BY_NAME["daily_consumption"]
-
-
-async def poll(predicate: Any, timeout: float = 20.0, interval: float = 0.02) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(interval)
 
 
 async def client_with(aiohttp_client: Any, services: Services, **env: str) -> Any:

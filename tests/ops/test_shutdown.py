@@ -7,8 +7,6 @@ import asyncio
 import contextlib
 import signal
 import subprocess
-import time
-from collections.abc import Awaitable, Callable
 
 import aiohttp
 import pytest
@@ -17,24 +15,12 @@ from gateway.embedded import port_open
 from gateway.enedis.catalogue import BY_NAME
 from tests.conftest import Services
 from tests.support.journey import ready_account
+from tests.support.polling import poll
 from tests.support.processes import gateway_process
 from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, query, recent_range
 from tests.support.upstream import data_calls
 
 pytestmark = pytest.mark.slow
-
-
-async def poll(predicate: Callable[[], bool | Awaitable[bool]], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        outcome = predicate()
-        if not isinstance(outcome, bool):
-            outcome = await outcome
-        if outcome:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.02)
 
 
 async def test_sigterm_drains_in_flight_requests(clean_services: Services) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
@@ -23,16 +22,6 @@ def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """argon2id with tiny parameters in-process (replicas run as processes keep the real cost)."""
     monkeypatch.setattr(crypto, "DEFAULT_COST", FAST_COST)
     yield
-
-
-async def poll(
-    predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0, interval: float = 0.05
-) -> None:
-    """Await ``predicate()`` until it is true, or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, f"condition not met within {timeout}s"
-        await asyncio.sleep(interval)
 
 
 @contextlib.asynccontextmanager

@@ -26,7 +26,7 @@ from gateway.config import Settings
 from gateway.keyring import account_cache_key
 from gateway.quota import counter_key
 from tests.conftest import Services
-from tests.reliability.conftest import poll, replicas, session_of
+from tests.reliability.conftest import replicas, session_of
 from tests.reliability.workload import (
     CURVE,
     DAILY,
@@ -37,6 +37,7 @@ from tests.reliability.workload import (
     mixed_with,
 )
 from tests.support.journey import Account, ready_account
+from tests.support.polling import poll
 from tests.support.upstream import busiest_second, data_calls, measurement_limiter_key
 
 pytestmark = pytest.mark.slow

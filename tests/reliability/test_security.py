@@ -32,9 +32,10 @@ from gateway.routing import ROUTE_SPECS, Auth, Surface
 from tests.accounts.flows import basic, enedis_redirect
 from tests.accounts.test_at_rest import _forms, _redis_dump
 from tests.conftest import TEST_SECRET_KEY, Services
-from tests.reliability.conftest import assert_dialect, poll
+from tests.reliability.conftest import assert_dialect
 from tests.reliability.workload import DAILY, day_range
 from tests.support.journey import consent, get_token, ready_account, signup
+from tests.support.polling import poll
 from tests.support.upstream import data_calls
 
 ADMIN_KEY = "reliability-admin-key-0123456789"
