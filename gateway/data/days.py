@@ -1,4 +1,4 @@
-"""Splitting Enedis answers into days and putting days back together.
+"""Days: which day a point belongs to, runs of days, complete load-curve days.
 
 A day ``D`` of a load curve holds the points stamped after ``D 00:00:00`` up to and
 including ``D+1 00:00:00`` (timestamps mark the end of each interval). Daily values are
@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
-from typing import Any
 
+from gateway.data.model import Point
 from gateway.enedis.catalogue import DataKind, Endpoint
-
-Reading = dict[str, Any]
 
 
 def each_day(start: date, end: date) -> Iterator[date]:
@@ -44,19 +42,6 @@ def runs(days: Iterable[date], max_days: int | None) -> list[tuple[date, date]]:
     return result
 
 
-def split_range(start: date, end: date, max_days: int | None) -> list[tuple[date, date]]:
-    """[start, end[ cut into upstream-sized calls."""
-    if max_days is None:
-        return [(start, end)]
-    cuts = []
-    cursor = start
-    while cursor < end:
-        stop = min(end, cursor + timedelta(days=max_days))
-        cuts.append((cursor, stop))
-        cursor = stop
-    return cuts
-
-
 def day_of(endpoint: Endpoint, stamp: str) -> date:
     """The day a reading belongs to."""
     day = date.fromisoformat(stamp[:10])
@@ -65,41 +50,7 @@ def day_of(endpoint: Endpoint, stamp: str) -> date:
     return day
 
 
-def readings_by_day(
-    endpoint: Endpoint, body: dict[str, Any]
-) -> tuple[dict[date, list[Reading]], dict[str, Any]]:
-    """The readings of an upstream answer per day, and the rest of ``meter_reading``."""
-    meter_reading = dict(body.get("meter_reading") or {})
-    readings = meter_reading.pop("interval_reading", None) or []
-    per_day: dict[date, list[Reading]] = {}
-    for reading in readings:
-        stamp = reading.get("date")
-        if not isinstance(stamp, str) or len(stamp) < 10:
-            continue
-        per_day.setdefault(day_of(endpoint, stamp), []).append(reading)
-    return per_day, meter_reading
-
-
-def assemble(
-    usage_point_id: str,
-    start: date,
-    end: date,
-    meta: dict[str, Any],
-    days: Iterable[list[Reading]],
-) -> dict[str, Any]:
-    """An Enedis-shaped answer for [start, end[ from per-day readings in day order."""
-    meter_reading: dict[str, Any] = dict(meta)  # Enedis' own order of the fields
-    meter_reading["usage_point_id"] = usage_point_id
-    meter_reading["start"] = start.isoformat()
-    meter_reading["end"] = end.isoformat()
-    readings: list[Reading] = []
-    for day in days:
-        readings.extend(day)
-    meter_reading["interval_reading"] = readings
-    return {"meter_reading": meter_reading}
-
-
-def expected_points(readings: list[Reading]) -> int | None:
+def expected_points(readings: list[Point]) -> int | None:
     """How many points a complete load-curve day has, from its interval length."""
     for reading in readings:
         length = str(reading.get("p", ""))
