@@ -3,40 +3,17 @@ Enedis' (the sandbox), one cached day answering every surface."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import aiohttp
 import pytest
 
 from gateway.enedis.catalogue import BY_NAME, CONTRACT_APIS, MEASURE_OPERATIONS, Measure
 from tests.conftest import Services
 from tests.support.journey import ready_account
-from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, query, recent_range
+from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, direct, query, recent_range
 from tests.support.upstream import ENEDIS_API, data_calls, upstream_calls
 
 pytestmark = pytest.mark.skipif(ENEDIS_API != "2026", reason="the 2026 upstream only")
-
-
-async def _direct(base_url: str, path: str, params: dict[str, str]) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(
-            base_url + "/oauth2/v3/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": "sandbox-client-id",
-                "client_secret": "sandbox-client-secret",
-            },
-        ) as answer:
-            token = (await answer.json())["access_token"]
-        for _ in range(50):  # a well-behaved client: waits out the sandbox's 429
-            async with session.get(
-                base_url + path, params=params, headers={"Authorization": f"Bearer {token}"}
-            ) as answer:
-                if answer.status != 429:
-                    return answer.status, await answer.json()
-            await asyncio.sleep(0.5)
-    raise AssertionError("the sandbox kept answering 429")
 
 
 def _params(operation: Any, start: Any, end: Any) -> dict[str, str]:
@@ -57,7 +34,7 @@ async def test_every_2026_route_round_trips_equal_to_the_sandbox(
     start, end = recent_range(3)
     for operation in MEASURE_OPERATIONS:
         params = _params(operation, start, end)
-        status, expected = await _direct(clean_services.sandbox_url, operation.path, params)
+        status, expected = await direct(clean_services.sandbox_url, operation.path, params)
         assert status == 200, (operation.name, expected)
         answer = await gateway.get(operation.path, params=params, headers=account.bearer)
         assert answer.status == 200, (operation.name, await answer.text())
@@ -67,7 +44,7 @@ async def test_every_2026_route_round_trips_equal_to_the_sandbox(
         assert await again.json() == expected, operation.name
     for contract_api in CONTRACT_APIS:
         path = contract_api.path(CONSUMPTION_AND_PRODUCTION)
-        status, expected = await _direct(clean_services.sandbox_url, path, {})
+        status, expected = await direct(clean_services.sandbox_url, path, {})
         assert status == 200, (contract_api.name, expected)
         answer = await gateway.get(path, headers=account.bearer)
         assert answer.status == 200, (contract_api.name, await answer.text())

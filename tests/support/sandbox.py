@@ -42,8 +42,11 @@ def query(
     return params
 
 
-async def direct(base_url: str, endpoint: Endpoint, params: dict[str, str]) -> tuple[int, Any]:
-    """One call to the sandbox with a fresh application token."""
+async def direct(
+    base_url: str, endpoint: Endpoint | str, params: dict[str, str]
+) -> tuple[int, Any]:
+    """One call to the sandbox (an endpoint, or a path) with a fresh application token."""
+    path = endpoint if isinstance(endpoint, str) else endpoint.path
     async with aiohttp.ClientSession() as session:
         async with session.post(
             base_url + "/oauth2/v3/token",
@@ -56,7 +59,7 @@ async def direct(base_url: str, endpoint: Endpoint, params: dict[str, str]) -> t
             token = (await answer.json())["access_token"]
         for _ in range(50):  # a well-behaved client: honours the sandbox's 429 Retry-After
             async with session.get(
-                base_url + endpoint.path,
+                base_url + path,
                 params=params,
                 headers={"Authorization": f"Bearer {token}"},
             ) as answer:

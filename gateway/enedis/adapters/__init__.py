@@ -35,9 +35,7 @@ class ProviderAdapter(Protocol):
 
     def sections(self, endpoint: Endpoint) -> tuple[str, ...]: ...
 
-    def to_entries(
-        self, call: UpstreamCall, body: dict[str, Any] | None
-    ) -> dict[date | str, Entry]: ...
+    def to_entries(self, call: UpstreamCall, body: Any) -> dict[date | str, Entry]: ...
 
 
 def adapter_for(generation: Generation) -> ProviderAdapter:

@@ -19,8 +19,8 @@ from datetime import date
 from typing import Any
 
 from gateway.cache.store import Entry
-from gateway.data.days import day_of, each_day
 from gateway.data.model import Point, SeriesMeta, default_meta
+from gateway.enedis.adapters.entries import entries_of
 from gateway.enedis.catalogue import (
     CONTRACT_API_BY_NAME,
     MAX_POWER_QUANTITY,
@@ -97,31 +97,15 @@ class V2026Adapter:
     def sections(self, endpoint: Endpoint) -> tuple[str, ...]:
         return V5_CUSTOMER_SOURCES.get(endpoint.name, ())
 
-    def to_entries(
-        self, call: UpstreamCall, body: dict[str, Any] | None
-    ) -> dict[date | str, Entry]:
-        if call.section is not None:
-            return {call.section: Entry(None, {}, 0.0, body=body)}
-        assert call.start is not None and call.end is not None
-        endpoint = call.endpoint
-        if body is None:
-            return {day: Entry(None, {}, 0.0) for day in each_day(call.start, call.end)}
-        if measure_of(endpoint).measure is Measure.INDEX:
-            skeleton, points = index_points(body)
-            meta = SeriesMeta(stage=str(body.get("etapeMetier") or "BRUT"), skeleton=skeleton)
-        else:
-            meta = series_meta(body, endpoint)
-            quantities = body.get("grandeur") or [{}]
+    def to_entries(self, call: UpstreamCall, body: Any) -> dict[date | str, Entry]:
+        def parse(answer: dict[str, Any]) -> tuple[SeriesMeta, list[Point]]:
+            if measure_of(call.endpoint).measure is Measure.INDEX:
+                skeleton, points = index_points(answer)
+                stage = str(answer.get("etapeMetier") or "BRUT")
+                return SeriesMeta(stage=stage, skeleton=skeleton), points
+            quantities = answer.get("grandeur") or [{}]
             first = quantities[0] if isinstance(quantities[0], dict) else {}
             points = [p for p in first.get("points") or [] if isinstance(p, dict)]
-        per_day: dict[date, list[Point]] = {}
-        for point in points:
-            stamp = point.get("d")
-            if isinstance(stamp, str) and len(stamp) >= 10:
-                per_day.setdefault(day_of(endpoint, stamp), []).append(point)
-        dumped = meta.dump()
-        entries: dict[date | str, Entry] = {}
-        for day in each_day(call.start, call.end):
-            day_points = per_day.get(day)
-            entries[day] = Entry(day_points or None, dumped if day_points else {}, 0.0)
-        return entries
+            return series_meta(answer, call.endpoint), points
+
+        return entries_of(call, body, parse)

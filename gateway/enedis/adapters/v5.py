@@ -12,8 +12,8 @@ from datetime import date
 from typing import Any
 
 from gateway.cache.store import Entry
-from gateway.data.days import day_of, each_day
 from gateway.data.model import Point, SeriesMeta, default_meta
+from gateway.enedis.adapters.entries import entries_of
 from gateway.enedis.catalogue import Api, DataKind, Endpoint, Generation
 from gateway.enedis.upstream_call import UpstreamCall, UpstreamRequest
 
@@ -40,33 +40,20 @@ class V5Adapter:
     def sections(self, endpoint: Endpoint) -> tuple[str, ...]:
         return (endpoint.name,) if endpoint.kind is DataKind.CUSTOMER else ()
 
-    def to_entries(
-        self, call: UpstreamCall, body: dict[str, Any] | None
-    ) -> dict[date | str, Entry]:
-        if call.section is not None:
-            return {call.section: Entry(None, {}, 0.0, body=body)}
-        assert call.start is not None and call.end is not None
-        endpoint = call.endpoint
-        if body is None:
-            return {day: Entry(None, {}, 0.0) for day in each_day(call.start, call.end)}
-        meter_reading = body.get("meter_reading") or {}
-        reading_type = meter_reading.get("reading_type") or {}
-        base = default_meta(endpoint)
-        meta = SeriesMeta(
-            stage=str(meter_reading.get("quality") or base.stage),
-            calc_mode=base.calc_mode,
-            step=base.step,
-            business=base.business,
-            quantity=base.quantity,
-            unit=str(reading_type.get("unit") or base.unit),
-        ).dump()
-        per_day: dict[date, list[Point]] = {}
-        for reading in meter_reading.get("interval_reading") or []:
-            stamp = reading.get("date") if isinstance(reading, dict) else None
-            if isinstance(stamp, str) and len(stamp) >= 10:
-                per_day.setdefault(day_of(endpoint, stamp), []).append(point_of(reading))
-        entries: dict[date | str, Entry] = {}
-        for day in each_day(call.start, call.end):
-            points = per_day.get(day)
-            entries[day] = Entry(points or None, meta if points else {}, 0.0)
-        return entries
+    def to_entries(self, call: UpstreamCall, body: Any) -> dict[date | str, Entry]:
+        def parse(answer: dict[str, Any]) -> tuple[SeriesMeta, list[Point]]:
+            meter_reading = answer.get("meter_reading") or {}
+            reading_type = meter_reading.get("reading_type") or {}
+            base = default_meta(call.endpoint)
+            meta = SeriesMeta(
+                stage=str(meter_reading.get("quality") or base.stage),
+                calc_mode=base.calc_mode,
+                step=base.step,
+                business=base.business,
+                quantity=base.quantity,
+                unit=str(reading_type.get("unit") or base.unit),
+            )
+            readings = meter_reading.get("interval_reading") or []
+            return meta, [point_of(r) for r in readings if isinstance(r, dict)]
+
+        return entries_of(call, body, parse)
