@@ -8,6 +8,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import psycopg
+
 from gateway import state
 from gateway.enedis.catalogue import BY_NAME
 from gateway.enedis.rules import paris_today
@@ -68,3 +70,90 @@ async def test_consent_imports_the_whole_history_then_requests_are_hits(
     assert clean_services.sandbox_stats()["calls"] == calls_after_import
     usages = await gateway.app[state.QUOTAS].read(await account_id_of(gateway, account))
     assert usages[UPSTREAM].used == 0
+
+
+def _keys_of(services: Services, account_id: str, kind: str = "") -> list[bytes]:
+    client = services.redis()
+    try:
+        return list(client.scan_iter(match="{a:" + account_id + "}:" + kind + "*", count=1000))
+    finally:
+        client.close()
+
+
+def _import_jobs_left(services: Services) -> int:
+    with psycopg.connect(services.postgres.url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def _until(predicate: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.2)
+
+
+async def test_deleting_the_account_during_its_import_stops_it_and_leaves_no_key(
+    gateway: Any, clean_services: Services
+) -> None:
+    account = await ready_account(gateway, customer="import-deleted-account")
+    account_id = await account_id_of(gateway, account)
+    await wait_history(gateway, account, lambda h: h["status"] == "running" and h["progress"] > 0)
+    assert _keys_of(clean_services, account_id, "ik")  # the key, sealed, for the import
+    answer = await gateway.request(
+        "DELETE", "/accounts/me", json={"password": account.password}, headers=account.bearer
+    )
+    assert answer.status == 204
+    await _until(lambda: _import_jobs_left(clean_services) == 0)
+    assert _keys_of(clean_services, account_id) == []
+    calls = clean_services.sandbox_stats()["calls"]
+    assert sum(calls.values()) < 100  # stopped well before the 117 calls of the import
+
+
+async def test_removing_the_point_during_its_import_stops_it(
+    gateway: Any, clean_services: Services
+) -> None:
+    account = await ready_account(gateway, customer="import-removed-point")
+    (point,) = account.usage_points
+    account_id = await account_id_of(gateway, account)
+    await wait_history(gateway, account, lambda h: h["status"] == "running" and h["progress"] > 0)
+    answer = await gateway.request("DELETE", f"/pdl/{point}", headers=account.bearer)
+    assert answer.status == 204
+    await _until(lambda: _import_jobs_left(clean_services) == 0)
+    assert _keys_of(clean_services, account_id, "c") == []  # no cache entry, no index
+    assert _keys_of(clean_services, account_id, "ik") == []  # no key
+    assert sum(clean_services.sandbox_stats()["calls"].values()) < 100
+
+
+async def test_interactive_requests_go_first_during_an_import(
+    gateway: Any, clean_services: Services
+) -> None:
+    importing = await ready_account(gateway, customer="import-busy-importer")
+    other = await ready_account(gateway, customer="import-busy-reader")
+    (point,) = other.usage_points
+    await wait_history(gateway, importing, lambda h: h["status"] == "running" and h["progress"] > 0)
+    today = paris_today()
+    durations: list[float] = []
+    # one new day per second, old ones: the reader's own import fetches the recent first
+    for back in range(700, 720):
+        day = today - timedelta(days=back)
+        started = time.monotonic()
+        answer = await gateway.get(
+            CURVE.path,
+            params=query(point, CURVE, day, day + timedelta(days=1)),
+            headers=other.bearer,
+        )
+        elapsed = time.monotonic() - started
+        assert answer.status == 200, await answer.text()
+        assert answer.headers["X-Cache-Status"] == "MISS"
+        durations.append(elapsed)
+        await asyncio.sleep(max(0.0, 1.0 - elapsed))
+    assert (await history_of(gateway, importing))["status"] == "running"  # still importing
+    durations.sort()
+    assert durations[int(len(durations) * 0.95) - 1] <= 1.5, durations
+    stats = clean_services.sandbox_stats()
+    assert max(stats["max_calls_per_second_by_api"].values()) <= 5
+    assert not any(stats["rate_limited_by_api"].values())
