@@ -155,9 +155,7 @@ class Importer:
                 await self._check(account_id, usage_point_id)
                 wanted = days_of(endpoint, call.start, call.end)
                 lookup = await self.cache.lookup(account_id, key, usage_point_id, endpoint, wanted)
-                days[endpoint.name] += sum(
-                    1 for entry in lookup.fresh.values() if entry.readings is not None
-                )
+                with_data = sum(1 for entry in lookup.fresh.values() if entry.readings is not None)
                 missing = [day for day in lookup.missing if isinstance(day, date)]
                 for start, end in runs(missing, adapter.max_days(endpoint)):
                     sub = UpstreamCall(endpoint, usage_point_id, start, end)
@@ -166,15 +164,13 @@ class Importer:
                         absent.add(endpoint.name)
                         break
                     entries = adapter.to_entries(sub, body)
-                    if body is None and endpoint.name not in first:
-                        absent.add(endpoint.name)  # nothing recent: the point lacks it
                     await self.cache.write(
                         account_id, key, usage_point_id, endpoint, entries, today
                     )
-                    days[endpoint.name] += sum(
-                        1 for entry in entries.values() if entry.readings is not None
-                    )
-                    first.add(endpoint.name)
+                    with_data += sum(1 for entry in entries.values() if entry.readings is not None)
+                days[endpoint.name] += with_data
+                if not with_data and endpoint.name not in first:
+                    absent.add(endpoint.name)  # nothing in its most recent call: none at all
                 first.add(endpoint.name)
             async with self.pool.acquire() as conn:
                 await progress.advance(conn, account_id, usage_point_id, done, dict(days))
