@@ -4,6 +4,7 @@ priority, resumable, stopped when the point or the account goes."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from datetime import timedelta
 from typing import Any
@@ -15,8 +16,9 @@ from gateway.enedis.catalogue import BY_NAME
 from gateway.enedis.rules import paris_today
 from gateway.quota import UPSTREAM
 from tests.conftest import Services
-from tests.support.journey import Account, ready_account
+from tests.support.journey import Account, consent, ready_account
 from tests.support.sandbox import query
+from tests.web.test_pages import sign_up
 
 CURVE = BY_NAME["consumption_load_curve"]
 DAILY = BY_NAME["daily_consumption"]
@@ -70,6 +72,10 @@ async def test_consent_imports_the_whole_history_then_requests_are_hits(
     assert clean_services.sandbox_stats()["calls"] == calls_after_import
     usages = await gateway.app[state.QUOTAS].read(await account_id_of(gateway, account))
     assert usages[UPSTREAM].used == 0
+    exposition = await (await gateway.get("/metrics")).text()
+    assert 'gateway_import_queue{status="complete"} 1' in exposition
+    assert re.search(r'gateway_import_calls_total\{outcome="made"\} \d+', exposition)
+    assert "gateway_import_duration_seconds_count" in exposition
 
 
 def _keys_of(services: Services, account_id: str, kind: str = "") -> list[bytes]:
@@ -157,3 +163,17 @@ async def test_interactive_requests_go_first_during_an_import(
     stats = clean_services.sandbox_stats()
     assert max(stats["max_calls_per_second_by_api"].values()) <= 5
     assert not any(stats["rate_limited_by_api"].values())
+
+
+async def test_the_dashboard_shows_the_import(gateway: Any) -> None:
+    created = await sign_up(gateway, "dashboard-import@example.org")
+    secret = re.search(r'id="client-secret">([^<]+)<', created)
+    client_id = re.search(r'id="client-id">([^<]+)<', created)
+    assert secret is not None and client_id is not None
+    account = Account("dashboard-import@example.org", "", client_id.group(1), secret.group(1))
+    await consent(gateway, account, "import-dashboard")
+    page = await (await gateway.get("/dashboard", headers={"Accept-Language": "en"})).text()
+    assert "History" in page and "<progress" in page
+    assert re.search(r"import waiting to start|importing: \d+ %|imported: \d+ days", page), page
+    page = await (await gateway.get("/dashboard", headers={"Accept-Language": "fr"})).text()
+    assert "Historique" in page
