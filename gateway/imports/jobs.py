@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 QUEUE = "history"
 TASK = "history_import"
 #: How often an account's requests may look for an import waiting for its key (per replica).
-ARM_EVERY_SECONDS = 30.0
+ARM_EVERY_SECONDS = 5.0
 
 
 class ImportJobs:

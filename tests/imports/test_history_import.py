@@ -8,7 +8,9 @@ import re
 import time
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
+import aiohttp
 import psycopg
 
 from gateway import state
@@ -16,7 +18,7 @@ from gateway.enedis.catalogue import BY_NAME
 from gateway.enedis.rules import paris_today
 from gateway.quota import UPSTREAM
 from tests.conftest import Services
-from tests.support.journey import Account, consent, ready_account
+from tests.support.journey import Account, consent, get_token, ready_account, signup
 from tests.support.sandbox import query
 from tests.web.test_pages import sign_up
 
@@ -177,3 +179,40 @@ async def test_the_dashboard_shows_the_import(gateway: Any) -> None:
     assert re.search(r"import waiting to start|importing: \d+ %|imported: \d+ days", page), page
     page = await (await gateway.get("/dashboard", headers={"Accept-Language": "fr"})).text()
     assert "Historique" in page
+
+
+async def test_an_import_without_the_key_waits_for_the_account_s_next_request(
+    gateway: Any, clean_services: Services
+) -> None:
+    account = await signup(gateway)
+    answer = await gateway.get(
+        "/oauth/authorize", auth=account.basic, headers={"Accept": "application/json"}
+    )
+    url = (await answer.json())["url"] + "&sandbox_customer=import-key-lost"
+    account_id = await account_id_of_basic(gateway, account)
+    client = clean_services.redis()
+    try:  # the key is lost before the consent completes (Redis lost, a consent too slow)
+        assert client.delete("{a:" + account_id + "}:ik") == 1
+    finally:
+        client.close()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, allow_redirects=False) as redirect,
+    ):
+        location = redirect.headers["Location"]
+    callback = await gateway.get(
+        "/oauth/callback",
+        params=dict(parse_qsl(urlsplit(location).query)),
+        headers={"Accept": "application/json"},
+    )
+    assert callback.status == 200, await callback.text()
+    await get_token(gateway, account)
+    # pending until an authenticated request of the account brings the key back
+    await wait_history(gateway, account, lambda h: h["status"] == "running", timeout=60)
+    assert _keys_of(clean_services, account_id, "ik")
+
+
+async def account_id_of_basic(client: Any, account: Account) -> str:
+    answer = await client.get("/accounts/me", auth=account.basic)
+    body: dict[str, Any] = await answer.json()
+    return str(body["account_id"])
