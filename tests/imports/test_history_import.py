@@ -216,3 +216,15 @@ async def account_id_of_basic(client: Any, account: Account) -> str:
     answer = await client.get("/accounts/me", auth=account.basic)
     body: dict[str, Any] = await answer.json()
     return str(body["account_id"])
+
+
+async def test_a_revoked_consent_ends_the_import(gateway: Any, clean_services: Services) -> None:
+    account = await ready_account(gateway, customer="import-revoked")
+    await wait_history(gateway, account, lambda h: h["status"] == "running" and h["progress"] > 0)
+    with psycopg.connect(clean_services.postgres.url, autocommit=True) as conn:
+        conn.execute("UPDATE usage_points SET consent_status = 'revoked'")
+    history = await wait_history(gateway, account, lambda h: h["status"] == "failed", timeout=30)
+    assert history["progress"] < 1.0
+    await _until(lambda: _import_jobs_left(clean_services) == 0)
+    account_id = await account_id_of(gateway, account)
+    assert _keys_of(clean_services, account_id, "ik") == []  # its last import ended
