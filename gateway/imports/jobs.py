@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -27,6 +28,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from gateway import state
 from gateway.accounts.principal import Principal
 from gateway.accounts.repository import DB_ERRORS
+from gateway.accounts.service import database_unavailable
 from gateway.imports import progress
 from gateway.imports.budget import ImportShare
 from gateway.imports.keys import ImportKeys
@@ -48,6 +50,7 @@ class ImportJobs:
         settings = app[state.SETTINGS]
         self.settings = settings
         self.pool = app[state.DB]
+        self.keyring = app[state.KEYRING]
         self.keys = ImportKeys(app[state.STORE], app[state.KEYRING])
         share = ImportShare(
             app[state.STORE],
@@ -72,12 +75,25 @@ class ImportJobs:
         self.task = self.engine.task(
             name=TASK,
             queue=QUEUE,
-            retry=procrastinate.RetryStrategy(max_attempts=50, wait=1, exponential_wait=2),
+            # a stopping replica's imports come back at once; a failing one every few minutes
+            retry=procrastinate.RetryStrategy(max_attempts=100, wait=1, linear_wait=5),
         )(self._job)
         self._armed: dict[str, float] = {}
 
-    async def _job(self, account_id: str, usage_point_id: str) -> None:
-        await self.importer.run(account_id, usage_point_id)
+    async def _job(self, account_id: str, point: str) -> None:
+        """The job of one point; ``point`` is its keyed digest, so that no usage point id
+        is written in the job's arguments, which the job engine logs."""
+        async with self.pool.acquire() as conn:
+            points = await progress.points_of(conn, account_id)
+        for usage_point_id in points:
+            if hmac.compare_digest(self.keyring.point_digest(account_id, usage_point_id), point):
+                await self.importer.run(account_id, usage_point_id)
+                return
+        async with self.pool.acquire() as conn:
+            left = await progress.unfinished(conn, account_id)
+        if not left:
+            await self.keys.drop(account_id)
+        log.info("history import of a point no longer held", extra={"account": account_id})
 
     @property
     def enabled(self) -> bool:
@@ -106,15 +122,20 @@ class ImportJobs:
             log.warning("could not schedule a history import", extra={"account": account_id})
 
     async def history(self, account_id: str) -> dict[str, History]:
-        """The imports of the account's points (by usage point id)."""
-        async with self.pool.acquire() as conn:
-            return await progress.of_account(conn, account_id)
+        """The imports of the account's points (by usage point id); 503 when the database
+        cannot be reached."""
+        try:
+            async with self.pool.acquire() as conn:
+                return await progress.of_account(conn, account_id)
+        except DB_ERRORS:
+            raise database_unavailable() from None
 
     async def _defer(self, account_id: str, usage_point_id: str) -> None:
-        name = f"{account_id}:{usage_point_id}"
+        point = self.keyring.point_digest(account_id, usage_point_id)
+        name = f"{account_id}:{point}"
         with contextlib.suppress(AlreadyEnqueued):
             await self.task.configure(lock=name, queueing_lock=name).defer_async(
-                account_id=account_id, usage_point_id=usage_point_id
+                account_id=account_id, point=point
             )
 
     async def arm(self, principal: Principal) -> None:

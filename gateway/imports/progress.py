@@ -128,6 +128,14 @@ async def of_account(conn: Any, account_id: str) -> dict[str, History]:
     return {record["usage_point_id"]: History.of(record) for record in records}
 
 
+async def points_of(conn: Any, account_id: str) -> list[str]:
+    """The account's points that have an import (any status)."""
+    records = await conn.fetch(
+        "SELECT usage_point_id FROM history_imports WHERE account_id = $1", account_id
+    )
+    return [record["usage_point_id"] for record in records]
+
+
 async def waiting_for_key(conn: Any, account_id: str) -> list[str]:
     """The account's points whose import waits for the account's key."""
     records = await conn.fetch(
