@@ -415,6 +415,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest share of each Enedis API's hourly budget that history imports may use.",
     ),
     Setting(
+        "IMPORT_HISTORY_DAYS",
+        "import_history_days",
+        _int(0),
+        "0",
+        "Days back a history import goes at most (0: all that Enedis keeps).",
+    ),
+    Setting(
         "IMPORT_WORKERS",
         "import_workers",
         _int(1, 64),
@@ -587,6 +594,7 @@ class Settings:
     breaker_cooldown: float
     import_enabled: bool
     import_max_hourly_share: float
+    import_history_days: int
     import_workers: int
     import_key_ttl: int
     import_stalled: float

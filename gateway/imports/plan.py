@@ -32,13 +32,18 @@ IMPORTED: tuple[Endpoint, ...] = tuple(
 )
 
 
-def import_calls(usage_point_id: str, today: date, adapter: ProviderAdapter) -> list[UpstreamCall]:
+def import_calls(
+    usage_point_id: str, today: date, adapter: ProviderAdapter, max_days: int = 0
+) -> list[UpstreamCall]:
     """The calls of a whole import: per dataset of ``IMPORTED``, ``[deadline, today[`` cut
     backwards from today at the adapter's per-call maximum (the most recent call first and
-    full; the oldest one may be shorter)."""
+    full; the oldest one may be shorter). ``max_days`` (when not 0) brings the deadline
+    closer: at most that many days back."""
     calls: list[UpstreamCall] = []
     for endpoint in IMPORTED:
         deadline = history_deadline(endpoint, today)
+        if max_days:
+            deadline = max(deadline, today - timedelta(days=max_days))
         step = timedelta(days=adapter.max_days(endpoint) or (today - deadline).days)
         end = today
         while end > deadline:

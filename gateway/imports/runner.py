@@ -9,6 +9,8 @@ point's consent ends.
 - at the lowest priority: each call takes a slot of the import's hourly share
   (``ImportShare``), then waits at the API's limiter behind every interactive call; import
   calls are never charged to the user's allowances;
+- Redis lost: no call is made while the cache cannot keep its answer; the job is tried
+  again later and, the key gone with Redis, waits for the account's next request;
 - stopped: before each call the point must still be held with a usable consent; a point
   removed or moved, or an account deleted, stops the import and purges what it wrote; a
   consent revoked (Enedis refuses, or ``consent_status``) ends it ``failed``.
@@ -51,6 +53,11 @@ RETRY_PAUSE = 5.0
 
 class Interrupted(Exception):
     """The replica is stopping: the job is put back in the queue, to resume elsewhere."""
+
+
+class StoreLost(Exception):
+    """Redis is unreachable: what the import fetched could not be kept. The job is tried
+    again later (the cache, and the key with it, may have to be had again)."""
 
 
 class _Stop(Exception):
@@ -105,6 +112,8 @@ class Importer:
             await self._end(account_id, usage_point_id, "failed", "consent_revoked")
             return
         key = await self.keys.get(account_id)
+        if not self.cache.store.available:
+            raise StoreLost  # no telling whether the key is there: later
         if key is None:
             async with self.pool.acquire() as conn:
                 await progress.finish(conn, account_id, usage_point_id, "pending", "awaiting_key")
@@ -112,7 +121,9 @@ class Importer:
             log.info("history import waits for the account's key", extra={"account": account_id})
             return
         today = paris_today()
-        calls = import_calls(usage_point_id, today, self.forwarder.adapter)
+        calls = import_calls(
+            usage_point_id, today, self.forwarder.adapter, self.settings.import_history_days
+        )
         async with self.pool.acquire() as conn:
             await progress.start(conn, account_id, usage_point_id, len(calls))
         try:
@@ -167,6 +178,8 @@ class Importer:
                     await self.cache.write(
                         account_id, key, usage_point_id, endpoint, entries, today
                     )
+                    if not self.cache.store.available:
+                        raise StoreLost  # not written: never counted as imported
                     with_data += sum(1 for entry in entries.values() if entry.readings is not None)
                 days[endpoint.name] += with_data
                 if not with_data and endpoint.name not in first:
@@ -180,6 +193,8 @@ class Importer:
     async def _check(self, account_id: str, usage_point_id: str) -> None:
         if self.stopping.is_set():
             raise Interrupted
+        if not self.cache.store.available:
+            raise StoreLost
         async with self.pool.acquire() as conn:
             state = await progress.point_state(conn, account_id, usage_point_id)
         if state is None:

@@ -14,10 +14,13 @@ import aiohttp
 import psycopg
 
 from gateway import state
+from gateway.app import build_app
+from gateway.config import Settings
 from gateway.enedis.catalogue import BY_NAME
 from gateway.enedis.rules import paris_today
 from gateway.quota import UPSTREAM
 from tests.conftest import Services
+from tests.imports.conftest import import_env
 from tests.support.journey import Account, consent, get_token, ready_account, signup
 from tests.support.sandbox import query
 from tests.web.test_pages import sign_up
@@ -146,7 +149,7 @@ async def test_interactive_requests_go_first_during_an_import(
     today = paris_today()
     durations: list[float] = []
     # one new day per second, old ones: the reader's own import fetches the recent first
-    for back in range(700, 720):
+    for back in range(700, 712):
         day = today - timedelta(days=back)
         started = time.monotonic()
         answer = await gateway.get(
@@ -228,3 +231,32 @@ async def test_a_revoked_consent_ends_the_import(gateway: Any, clean_services: S
     await _until(lambda: _import_jobs_left(clean_services) == 0)
     account_id = await account_id_of(gateway, account)
     assert _keys_of(clean_services, account_id, "ik") == []  # its last import ended
+
+
+async def test_an_import_survives_a_loss_of_redis(
+    aiohttp_client: Any, clean_services: Services
+) -> None:
+    settings = Settings.from_env(import_env(clean_services, IMPORT_HISTORY_DAYS="120"))
+    gateway = await aiohttp_client(build_app(settings))
+    account = await ready_account(gateway, customer="import-redis-lost")
+    await wait_history(gateway, account, lambda h: h["progress"] > 0.1)
+    clean_services.valkey.stop()  # the cache, the key and the limiter's state: all gone
+    try:
+        stalled = await history_of(gateway, account)  # /pdl is served from PostgreSQL
+        assert stalled["status"] in {"running", "pending"}
+    finally:
+        clean_services.valkey.start()
+    # the job is tried again; the key lost with Redis comes back with the account's requests
+    history = await wait_history(gateway, account, lambda h: h["status"] == "complete")
+    assert history["days_cached"]["consumption_load_curve"] >= 119
+    (point,) = account.usage_points
+    today = paris_today()
+    params = query(point, CURVE, today - timedelta(days=119), today)
+    answer = await gateway.get(CURVE.path, params=params, headers=account.bearer)
+    assert answer.headers["X-Cache-Status"] == "HIT"
+    assert await _import_jobs_done(clean_services)
+
+
+async def _import_jobs_done(services: Services) -> bool:
+    await _until(lambda: _import_jobs_left(services) == 0)
+    return True
