@@ -37,7 +37,9 @@ async def dashboard(request: web.Request) -> web.Response:
     user = await require_user(request)
     accounts = request.app[state.ACCOUNTS]
     rows = await accounts.list_points(user.principal)
-    history = await request.app[state.IMPORTS].history(user.principal.account_id)
+    imports = request.app[state.IMPORTS]
+    await imports.arm(user.principal)  # a signed-in person's visit brings the key back too
+    history = await imports.history(user.principal.account_id)
     usages = await request.app[state.QUOTAS].read(user.principal.account_id)
     quota = [
         Allowance(label, usage.used, usage.remaining, usage.limit, usage.known)
