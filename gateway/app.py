@@ -11,6 +11,7 @@ from aiohttp import web
 from gateway import db, state
 from gateway.config import Settings
 from gateway.cors import setup_cors
+from gateway.imports.jobs import imports_context
 from gateway.keyring import Keyring
 from gateway.middlewares import CHAIN
 from gateway.observability.request_id import echo_request_id, request_id_middleware
@@ -132,7 +133,9 @@ def build_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(echo_request_id)
     app.on_response_prepare.append(security_headers)
     app[state.KEYRING] = Keyring(settings.secret_key)
-    app.cleanup_ctx.extend([_database, _shared_store, _http_client, _services, _accounts])
+    app.cleanup_ctx.extend(
+        [_database, _shared_store, _http_client, _services, _accounts, imports_context]
+    )
     register_all(app)
     web_routes.register(app)
     return app

@@ -401,6 +401,48 @@ SETTINGS: tuple[Setting, ...] = (
         "How long the breaker stays open before one probe.",
     ),
     Setting(
+        "IMPORT_ENABLED",
+        "import_enabled",
+        _bool,
+        "true",
+        "Import every newly consented meter's whole history in the background.",
+    ),
+    Setting(
+        "IMPORT_MAX_HOURLY_SHARE",
+        "import_max_hourly_share",
+        _float(0.0, 1.0),
+        "0.5",
+        "Largest share of each Enedis API's hourly budget that history imports may use.",
+    ),
+    Setting(
+        "IMPORT_HISTORY_DAYS",
+        "import_history_days",
+        _int(0),
+        "0",
+        "Days back a history import goes at most (0: all that Enedis keeps).",
+    ),
+    Setting(
+        "IMPORT_WORKERS",
+        "import_workers",
+        _int(1, 64),
+        "2",
+        "History imports run at once by each replica.",
+    ),
+    Setting(
+        "IMPORT_KEY_TTL_SECONDS",
+        "import_key_ttl",
+        _int(60),
+        "604800",
+        "Longest time an account's cache key is kept sealed in Redis for its imports.",
+    ),
+    Setting(
+        "IMPORT_STALLED_SECONDS",
+        "import_stalled",
+        _float(1.0),
+        "30",
+        "Silence after which a replica's imports are taken over by another replica.",
+    ),
+    Setting(
         "USER_DAILY_LIMIT_NO_CACHE",
         "daily_limit_upstream",
         _int(0),
@@ -550,6 +592,12 @@ class Settings:
     upstream_backoff: float
     breaker_threshold: int
     breaker_cooldown: float
+    import_enabled: bool
+    import_max_hourly_share: float
+    import_history_days: int
+    import_workers: int
+    import_key_ttl: int
+    import_stalled: float
     daily_limit_upstream: int
     daily_limit_cached: int
     cache_ttl: int

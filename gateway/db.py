@@ -42,8 +42,27 @@ def apply_migrations(database_url: str, directory: Path = MIGRATIONS_DIR) -> int
     with backend.lock():
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
+        apply_job_schema(database_url)
     log.info("migrations applied: %d pending, %d total", len(pending), len(migrations))
     return len(pending)
+
+
+def apply_job_schema(database_url: str) -> int:
+    """The job engine's tables (procrastinate's own schema, as the installed version ships
+    it), created once when absent: 1 if it was applied now, 0 if it was there.
+
+    Upgrading procrastinate across a version that changes its schema needs its own
+    migrations (``procrastinate schema --migrate``), as its release notes say."""
+    import psycopg
+    from procrastinate.schema import SchemaManager
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
+        if row is not None and row[0] is not None:
+            return 0
+        conn.execute(SchemaManager.get_schema())
+    log.info("job engine schema applied")
+    return 1
 
 
 def migration_ids(directory: Path = MIGRATIONS_DIR) -> set[str]:

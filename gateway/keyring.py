@@ -5,7 +5,9 @@ One HKDF expansion per purpose, so that no key is used for two things:
 - ``token_key``: AES-GCM key of the opaque access tokens;
 - ``state_key``: HMAC key of the one-time OAuth ``state``;
 - ``point_digest``: the name of a usage point in Redis keys (never in clear);
-- ``mail_key``: HMAC key of the links sent by e-mail (address check, password reset).
+- ``mail_key``: HMAC key of the links sent by e-mail (address check, password reset);
+- ``import_key``: AES-GCM key sealing an account's cache key in Redis while its history
+  imports need it (see ``gateway.imports.keys``).
 
 The per-account cache key is derived from the client_secret itself (HKDF salted with
 the account id): the server key alone cannot read a cache entry.
@@ -62,6 +64,10 @@ class Keyring:
     @cached_property
     def mail_key(self) -> bytes:
         return self._derive("mail-link/v1")
+
+    @cached_property
+    def import_key(self) -> bytes:
+        return self._derive("import-key/v1")
 
     def secret_digest(self, client_secret: str) -> bytes:
         return hmac.new(self.digest_key, client_secret.encode(), hashlib.sha256).digest()

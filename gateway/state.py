@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from gateway.accounts.service import Accounts
     from gateway.cache.store import CacheStore
     from gateway.enedis.forwarder import Forwarder
+    from gateway.imports.jobs import ImportJobs
     from gateway.quota import Quotas
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -27,3 +28,4 @@ ACCOUNTS: web.AppKey[Accounts] = web.AppKey("accounts")
 FORWARDER: web.AppKey[Forwarder] = web.AppKey("forwarder")
 CACHE: web.AppKey[CacheStore] = web.AppKey("cache")
 QUOTAS: web.AppKey[Quotas] = web.AppKey("quotas")
+IMPORTS: web.AppKey[ImportJobs] = web.AppKey("imports")

@@ -86,6 +86,9 @@ class Services:
             # tests sign up many accounts from one address (the throttle has its own test)
             "SIGNUP_ADDRESS_LIMIT": "100000",
             "SIGNUP_GLOBAL_LIMIT": "100000",
+            # history imports on consent take upstream calls that other tests count: only
+            # the tests of imports (tests/imports) turn them on
+            "IMPORT_ENABLED": "false",
         }
         env.update(overrides)
         return env

@@ -112,12 +112,36 @@ class AccountResponse(Schema):
     )
 
 
+class HistoryResponse(Schema):
+    status = fields.String(
+        required=True, metadata={"enum": ["pending", "running", "complete", "failed"]}
+    )
+    progress = fields.Float(
+        required=True, metadata={"description": "Share of the import's calls done, 0.0-1.0."}
+    )
+    days_cached = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "Days with data imported so far, per dataset."},
+    )
+    updated_at = fields.AwareDateTime(required=True)
+
+
 class UsagePointResponse(Schema):
     usage_point_id = fields.String(required=True)
     name = fields.String(allow_none=True)
     consent_start = fields.AwareDateTime(required=True)
     consent_expires_at = fields.AwareDateTime(required=True)
     status = fields.String(required=True, metadata={"enum": ["active", "expired", "revoked"]})
+    history = fields.Nested(
+        HistoryResponse,
+        allow_none=True,
+        metadata={
+            "description": "The import of the point's whole history into the cache, started "
+            "by its consent (null: none was started)."
+        },
+    )
 
 
 class UsagePointListResponse(Schema):

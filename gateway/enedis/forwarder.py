@@ -85,19 +85,24 @@ class Forwarder:
     def in_flight(self, call: UpstreamCall | Exchange) -> bool:
         return call in self._inflight
 
-    async def fetch(self, call: UpstreamCall | Exchange, account: str) -> UpstreamResult:
-        """The answer of ``call``, made for ``account`` (whose turn it takes at the limiter).
-        An identical call already in flight is joined instead (``shared`` in the result)."""
+    async def fetch(
+        self, call: UpstreamCall | Exchange, account: str, *, background: bool = False
+    ) -> UpstreamResult:
+        """The answer of ``call``, made for ``account`` (whose turn it takes at the limiter;
+        ``background``: behind every interactive call). An identical call already in
+        flight is joined instead (``shared`` in the result)."""
         inflight = self._inflight.get(call)
         if inflight is not None:
             result = await asyncio.shield(inflight)
             return replace(result, shared=True)
-        task = asyncio.get_running_loop().create_task(self._call(call, account))
+        task = asyncio.get_running_loop().create_task(self._call(call, account, background))
         self._inflight[call] = task
         task.add_done_callback(lambda _: self._inflight.pop(call, None))
         return await asyncio.shield(task)
 
-    async def _call(self, call: UpstreamCall | Exchange, account: str) -> UpstreamResult:
+    async def _call(
+        self, call: UpstreamCall | Exchange, account: str, background: bool = False
+    ) -> UpstreamResult:
         settings = self.settings
         params: dict[str, str] = {}
         if isinstance(call, Exchange):
@@ -120,7 +125,9 @@ class Forwarder:
                 raise breaker_open_failure(self.breaker.retry_after())
             try:
                 waited += await limiter.acquire(
-                    account, max_wait=min(settings.upstream_max_wait, remaining)
+                    account,
+                    max_wait=min(settings.upstream_max_wait, remaining),
+                    background=background,
                 )
             except GatewayError:
                 self.breaker.release_probe()

@@ -10,6 +10,9 @@ Inside a replica, waiting calls queue per account and one dispatcher serves the 
 round-robin, holding at most one reservation at a time: a two-year backfill by one
 account cannot push another account's one-day request to the back of a long line.
 
+Background work (history imports) waits in a queue of its own, served only when no
+interactive waiter is queued in this replica: any request of any account goes first.
+
 When Redis is unreachable, the same GCRA runs in process with this replica's share of
 the budget (``rate / replicas``), and Redis is tried again by itself.
 """
@@ -121,21 +124,28 @@ class Limiter:
         self._script = store.client.register_script(_RESERVE)
         self._queues: dict[str, collections.deque[_Waiter]] = {}
         self._order: collections.deque[str] = collections.deque()
+        self._background: collections.deque[_Waiter] = collections.deque()
         self._wakeup = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
         # when this replica's last slot began (monotonic ms), whichever GCRA granted it
         self._last_slot_ms = float("-inf")
 
-    async def acquire(self, account: str, max_wait: float | None = None) -> float:
+    async def acquire(
+        self, account: str, max_wait: float | None = None, *, background: bool = False
+    ) -> float:
         """Wait for an upstream slot; returns the seconds waited. Raises 503 when the
-        slot is further away than ``max_wait`` (default ``UPSTREAM_MAX_WAIT_SECONDS``)."""
+        slot is further away than ``max_wait`` (default ``UPSTREAM_MAX_WAIT_SECONDS``).
+        A ``background`` caller is served only when no interactive one waits."""
         budget = self.max_wait if max_wait is None else max_wait
         waiter = _Waiter(account, time.monotonic() + budget)
-        queue = self._queues.get(account)
-        if queue is None:
-            queue = self._queues[account] = collections.deque()
-            self._order.append(account)
-        queue.append(waiter)
+        if background:
+            self._background.append(waiter)
+        else:
+            queue = self._queues.get(account)
+            if queue is None:
+                queue = self._queues[account] = collections.deque()
+                self._order.append(account)
+            queue.append(waiter)
         self._ensure_dispatcher()
         self._wakeup.set()
         started = time.monotonic()
@@ -168,6 +178,10 @@ class Limiter:
             else:
                 del self._queues[account]
             return waiter
+        while self._background:  # background work: only when no interactive waiter is left
+            waiter = self._background.popleft()
+            if not waiter.future.done():
+                return waiter
         return None
 
     async def _dispatch(self) -> None:
@@ -243,7 +257,7 @@ class Limiter:
             self._dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._dispatcher
-        for queue in self._queues.values():
+        for queue in [*self._queues.values(), self._background]:
             for waiter in queue:
                 if not waiter.future.done():
                     waiter.future.cancel()

@@ -59,6 +59,7 @@ async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         client_address=client_address(request),
     )
     request[PRINCIPAL] = principal
+    await request.app[state.IMPORTS].arm(principal)  # an import waiting for this key
     if spec.auth is Auth.ADMIN and not await accounts.is_admin(principal):
         raise GatewayError(403, "admin_required", "This account is not an administrator.")
     if spec.parse is not None:

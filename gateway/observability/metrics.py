@@ -25,6 +25,11 @@ Prometheus names (``/metrics``):
 - ``gateway_upstream_hourly_remaining{api}``: upstream calls left in the current hour, per
   Enedis API (as last seen by readiness or a scrape)
 - ``gateway_redis_cluster_slots_covered``: slots served by a live primary (of 16384)
+- ``gateway_import_calls_total{outcome}``: history import calls: made, shared (joined an
+  identical call in flight), failed, busy (no limiter slot in time, tried again)
+- ``gateway_import_queue{status}``: history imports pending, running, complete, failed (the
+  queue's length is pending + running; refreshed at each scrape)
+- ``gateway_import_duration_seconds`` (histogram): from a consent to its complete import
 """
 
 from __future__ import annotations
@@ -53,6 +58,9 @@ __all__ = [
     "meter_provider",
     "record_cache",
     "record_hourly_remaining",
+    "record_import_call",
+    "record_import_complete",
+    "record_import_queue",
     "record_limiter_wait",
     "record_quota_refusal",
     "record_redis_cluster",
@@ -68,6 +76,9 @@ UPSTREAM_WORDS = frozenset({"timeout", "error"})
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+IMPORT_OUTCOMES = frozenset({"made", "shared", "failed", "busy"})
+IMPORT_STATUSES = frozenset({"pending", "running", "complete", "failed"})
+IMPORT_BUCKETS = (10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0, 86400.0)
 WAIT_BUCKETS = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 60.0)
 
 
@@ -140,6 +151,18 @@ class _Instruments:
             "gateway.redis.cluster.slots_covered",
             unit="{slot}",
             description="Redis Cluster slots served by a live primary (of 16384).",
+        )
+        self.import_calls: Counter = meter.create_counter(
+            "gateway.import.calls", unit="{call}", description="History import calls."
+        )
+        self.import_queue: _Gauge = meter.create_gauge(
+            "gateway.import.queue", unit="{import}", description="History imports by status."
+        )
+        self.import_duration: Histogram = meter.create_histogram(
+            "gateway.import.duration",
+            unit="s",
+            description="Time from a consent to its complete history import.",
+            explicit_bucket_boundaries_advisory=IMPORT_BUCKETS,
         )
 
 
@@ -235,3 +258,20 @@ def record_redis_cluster(nodes: int, reachable: int, slots_covered: int) -> None
     instruments.cluster_nodes.set(nodes, {"state": "known"})
     instruments.cluster_nodes.set(reachable, {"state": "reachable"})
     instruments.cluster_slots.set(slots_covered)
+
+
+def record_import_call(outcome: str) -> None:
+    """One call of a history import: ``made``, ``shared``, ``failed`` or ``busy``."""
+    _get().import_calls.add(1, {"outcome": _one_of(outcome, IMPORT_OUTCOMES)})
+
+
+def record_import_complete(seconds: float) -> None:
+    """A history import completed, ``seconds`` after its consent."""
+    _get().import_duration.record(max(seconds, 0.0))
+
+
+def record_import_queue(counts: dict[str, int]) -> None:
+    """How many history imports are in each status (all replicas: read from the database)."""
+    gauge = _get().import_queue
+    for status, count in counts.items():
+        gauge.set(count, {"status": _one_of(status, IMPORT_STATUSES)})

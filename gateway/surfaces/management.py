@@ -22,13 +22,14 @@ from marshmallow import Schema
 
 from gateway import routing, state
 from gateway.accounts import email_checks, schemas
-from gateway.accounts.consent import check_usage_point_id
+from gateway.accounts.consent import STATE_TTL_SECONDS, check_usage_point_id
 from gateway.accounts.consent_v2 import PendingConsent
 from gateway.accounts.http import asks_json, load_json, read_fields, validate, wants_json
 from gateway.accounts.repository import UsagePointRow
 from gateway.accounts.service import ConsentRefused, ConsentResult, invalid_client, parse_basic
 from gateway.client_address import client_address
 from gateway.errors import GatewayError, unavailable
+from gateway.imports.progress import History
 from gateway.middlewares.auth import ADMIN_HEADER, principal_of
 from gateway.openapi import ACCOUNT, ADMIN, PUBLIC, error_responses
 from gateway.routing import Auth, Handler, RouteSpec, Surface
@@ -398,7 +399,9 @@ async def revoke(request: web.Request) -> web.Response:
     },
 )
 async def authorize(request: web.Request) -> web.StreamResponse:
-    url = await request.app[state.ACCOUNTS].authorize_url(principal_of(request))
+    principal = principal_of(request)
+    url = await request.app[state.ACCOUNTS].authorize_url(principal)
+    await request.app[state.IMPORTS].hold_key(principal, STATE_TTL_SECONDS)
     if asks_json(request):
         return web.json_response(
             schemas.AuthorizeUrlResponse().dump({"url": url}), headers=NO_STORE
@@ -521,6 +524,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         if json_caller or error.status >= 500:
             raise
         return await web_consent.failed_page(request, error)
+    await request.app[state.IMPORTS].schedule(result.account_id, result.usage_point_ids)
     if settings.consent_done_url:
         raise web.HTTPFound(
             _done_url(
@@ -591,7 +595,7 @@ async def _still_pending(
 # -- usage points -------------------------------------------------------------------------------
 
 
-def _point(row: UsagePointRow) -> dict[str, Any]:
+def _point(row: UsagePointRow, history: History | None = None) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     status = row.consent_status
@@ -603,6 +607,7 @@ def _point(row: UsagePointRow) -> dict[str, Any]:
         "consent_start": row.consent_start,
         "consent_expires_at": row.consent_expires_at,
         "status": status,
+        "history": history.render() if history is not None else None,
     }
 
 
@@ -623,8 +628,13 @@ def _point_not_found() -> GatewayError:
     responses={200: _ok(_POINTS, "The usage points."), **_problems(401, 429, 503)},
 )
 async def list_points(request: web.Request) -> web.Response:
-    rows = await request.app[state.ACCOUNTS].list_points(principal_of(request))
-    return _json(_POINTS, {"usage_points": [_point(row) for row in rows]})
+    principal = principal_of(request)
+    rows = await request.app[state.ACCOUNTS].list_points(principal)
+    history = await request.app[state.IMPORTS].history(principal.account_id)
+    return _json(
+        _POINTS,
+        {"usage_points": [_point(row, history.get(row.usage_point_id)) for row in rows]},
+    )
 
 
 @docs(

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 
+import asyncpg
 from aiohttp import web
 from aiohttp_apigami import docs, response_schema
 from marshmallow import Schema, fields, validate
 
 from gateway import db, routing, state
+from gateway.accounts.repository import DB_ERRORS
+from gateway.imports import progress
 from gateway.observability import metrics
 from gateway.openapi import PUBLIC, setup_openapi
 from gateway.routing import RouteSpec, Surface
@@ -210,6 +214,13 @@ async def hourly_budget(app: web.Application) -> dict[str, object]:
     return {"hourly_remaining": remaining, "hourly_budget_low": low}
 
 
+async def import_queue(app: web.Application) -> None:
+    """The history imports by status (from the database), recorded in the metrics."""
+    with contextlib.suppress(*DB_ERRORS, asyncpg.PostgresError):
+        async with app[state.DB].acquire() as conn:
+            metrics.record_import_queue(await progress.counts(conn))
+
+
 @docs(
     tags=["ops"],
     summary="Prometheus metrics",
@@ -227,6 +238,7 @@ async def hourly_budget(app: web.Application) -> dict[str, object]:
 async def prometheus_metrics(request: web.Request) -> web.Response:
     await cluster_state(request.app)  # refreshed at each scrape
     await hourly_budget(request.app)
+    await import_queue(request.app)
     body = await asyncio.get_running_loop().run_in_executor(None, metrics.exposition)
     return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE_LATEST})
 

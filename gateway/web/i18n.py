@@ -194,6 +194,23 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "{used} utilisées, {left} restantes sur {limit}",
     ),
     "dash.quota_unknown": ("not available right now", "indisponible pour le moment"),
+    "dash.history": ("History", "Historique"),
+    "history.pending": (
+        "import waiting to start",
+        "import en attente",
+    ),
+    "history.running": (
+        "importing: {percent} % ({days} days so far)",
+        "import en cours : {percent} % ({days} jours pour l'instant)",
+    ),
+    "history.complete": (
+        "imported: {days} days, served from the gateway's store",
+        "importé : {days} jours, servis depuis la passerelle",
+    ),
+    "history.failed": (
+        "import stopped (the consent ended)",
+        "import arrêté (le consentement a pris fin)",
+    ),
     "status.active": ("active", "actif"),
     "status.expired": ("expired", "expiré"),
     "status.revoked": ("revoked", "révoqué"),

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from gateway import state
 from gateway.accounts import schemas
-from gateway.accounts.consent import check_usage_point_id
+from gateway.accounts.consent import STATE_TTL_SECONDS, check_usage_point_id
 from gateway.enedis.catalogue import BY_NAME
 from gateway.enedis.rules import paris_today
 from gateway.errors import GatewayError
@@ -37,6 +37,9 @@ async def dashboard(request: web.Request) -> web.Response:
     user = await require_user(request)
     accounts = request.app[state.ACCOUNTS]
     rows = await accounts.list_points(user.principal)
+    imports = request.app[state.IMPORTS]
+    await imports.arm(user.principal)  # a signed-in person's visit brings the key back too
+    history = await imports.history(user.principal.account_id)
     usages = await request.app[state.QUOTAS].read(user.principal.account_id)
     quota = [
         Allowance(label, usage.used, usage.remaining, usage.limit, usage.known)
@@ -48,7 +51,10 @@ async def dashboard(request: web.Request) -> web.Response:
     return await page(
         request,
         "dashboard.html",
-        {"points": [point_view(row) for row in rows], "quota": quota},
+        {
+            "points": [point_view(row, history.get(row.usage_point_id)) for row in rows],
+            "quota": quota,
+        },
         user=user,
     )
 
@@ -59,6 +65,7 @@ async def add_meter(request: web.Request) -> web.Response:
     await checked_form(request)  # first: a forged post changes nothing
     user = await require_user(request)
     url = await request.app[state.ACCOUNTS].authorize_url(user.principal)
+    await request.app[state.IMPORTS].hold_key(user.principal, STATE_TTL_SECONDS)
     raise redirect(url)
 
 
