@@ -11,7 +11,9 @@ import redis.asyncio as aioredis
 
 from gateway import state
 from gateway.app import build_app
+from gateway.cache.crypto import EntryCipher
 from gateway.config import Settings
+from gateway.data.days import each_day
 from gateway.enedis.catalogue import BY_NAME
 from gateway.enedis.rules import paris_today
 from gateway.keyring import account_cache_key
@@ -203,6 +205,38 @@ async def test_corrupt_entries_count_as_misses(gateway: Any, clean_services: Ser
     answer = await gateway.get(DAILY.path, params=params, headers=account.bearer)
     assert answer.status == 200
     assert answer.headers["X-Cache-Status"] == "MISS"
+
+
+async def test_entries_of_the_earlier_format_read_as_misses(
+    gateway: Any, clean_services: Services
+) -> None:
+    """Entries written before the model (v5 readings, no version) are fetched again."""
+    account = await ready_account(gateway)
+    start, end = recent_range(3)
+    params = query(CONSUMPTION_AND_PRODUCTION, DAILY, start, end)
+    assert (await gateway.get(DAILY.path, params=params, headers=account.bearer)).status == 200
+    cache = gateway.server.app[state.CACHE]
+    account_id = str(
+        await gateway.server.app[state.DB].fetchval(
+            "SELECT id FROM accounts WHERE client_id = $1", account.client_id
+        )
+    )
+    cipher = EntryCipher(account_cache_key(account.client_secret, account_id))
+    client = clean_services.aioredis()
+    try:
+        for day in each_day(start, end):
+            redis_key = cache.entry_key(account_id, CONSUMPTION_AND_PRODUCTION, DAILY, day)
+            earlier = {"r": [{"value": "1", "date": day.isoformat()}], "m": {}, "f": 4e9}
+            await client.set(redis_key, cipher.seal(redis_key, earlier))
+    finally:
+        await client.aclose()
+    # a range of those days that no memo answers: the days are read, and refetched
+    part = query(CONSUMPTION_AND_PRODUCTION, DAILY, start, end - timedelta(days=1))
+    answer = await gateway.get(DAILY.path, params=part, headers=account.bearer)
+    assert answer.status == 200, await answer.text()
+    assert answer.headers["X-Cache-Status"] == "MISS"
+    values = [r["value"] for r in (await answer.json())["meter_reading"]["interval_reading"]]
+    assert len(values) == 2 and "1" not in values
 
 
 async def test_cache_control_no_store_and_no_cache(gateway: Any, clean_services: Services) -> None:
