@@ -9,9 +9,10 @@ every surface); errors are ``{"code", "message"}``. Where Enedis answers 500 to 
 it does not understand, the gateway answers 400 naming the parameter, before any upstream
 call. Ranges longer than one upstream call are split, as on the v5 surface.
 
-Not served: ``mesuresPas=P1M`` (monthly maxima are computed by Enedis over whole months,
-which a per-day cache cannot rebuild) answers 400 saying so. Contract data need the 2026
-upstream (``ENEDIS_API=2026``).
+Max power is kept as daily maxima: ``mesuresPas=P1M`` answers each calendar month's highest
+daily maximum of the period from them; ``grandeurPhysique=TOUT`` answers the "equivalent
+single-phase" maximum (``PMA``) only, per-phase values are not kept. Contract data need the
+2026 upstream (``ENEDIS_API=2026``).
 """
 
 from __future__ import annotations
@@ -81,10 +82,6 @@ def _measure_parse(operation: MeasureOperation) -> Callable[[web.Request], DataR
             value = query.get(choice.name)
             if value not in choice.values:
                 raise invalid(choice.name, f"must be one of {', '.join(choice.values)}.")
-        if query.get("mesuresPas") == "P1M":
-            raise invalid(
-                "mesuresPas", "P1M (monthly maxima) is not served by the gateway; ask P1D."
-            )
         start, end = _day(query, "dateDebut"), _day(query, "dateFin")
         today = rules.paris_today()
         if start >= end:
@@ -94,11 +91,12 @@ def _measure_parse(operation: MeasureOperation) -> Callable[[web.Request], DataR
         earliest = history_deadline(operation, today)
         if start < earliest:
             raise invalid("dateDebut", f"must be on or after {earliest} (history depth).")
+        monthly = query.get("mesuresPas") == "P1M"
         return DataRequest(
             dataset,
             point,
-            v2026_bodies.render,
-            v2026_bodies.DIALECT,
+            v2026_bodies.render_monthly if monthly else v2026_bodies.render,
+            v2026_bodies.DIALECT + (":P1M" if monthly else ""),
             start,
             end,
             cache_mode_from_headers(request),
@@ -157,7 +155,7 @@ def _query(operation: MeasureOperation) -> list[dict[str, Any]]:
         },
     ]
     for choice in operation.choices:
-        values = [v for v in choice.values if v != "P1M"]
+        values = list(choice.values)
         parameters.append(
             {
                 "in": "query",

@@ -78,3 +78,19 @@ def render(request: DataRequest, entries: Mapping[date | str, Entry]) -> dict[st
     ]
     body["contexte"] = []
     return body
+
+
+def render_monthly(request: DataRequest, entries: Mapping[date | str, Entry]) -> dict[str, Any]:
+    """Max power with ``mesuresPas=P1M``: one point per calendar month of the period, the
+    month's highest daily maximum (the earliest on a tie) and its instant, from the cached
+    daily maxima."""
+    body = render(request, entries)
+    months: dict[str, Point] = {}
+    for point in body["grandeur"][0]["points"]:
+        month = str(point.get("d", ""))[:7]
+        best = months.get(month)
+        if best is None or int(point.get("v", 0)) > int(best.get("v", 0)):
+            months[month] = point
+    body["grandeur"][0]["points"] = list(months.values())
+    body["pas"] = "P1M"
+    return body

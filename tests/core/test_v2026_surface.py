@@ -42,6 +42,14 @@ async def test_every_2026_route_round_trips_equal_to_the_sandbox(
         again = await gateway.get(operation.path, params=params, headers=account.bearer)
         assert again.headers["X-Cache-Status"] == "HIT", operation.name
         assert await again.json() == expected, operation.name
+    # monthly maxima from the cached daily ones, equal to Enedis' P1M answer
+    max_power = next(op for op in MEASURE_OPERATIONS if op.measure is Measure.MAX_POWER)
+    monthly = {**_params(max_power, *recent_range(60)), "mesuresPas": "P1M"}
+    status, expected = await direct(clean_services.sandbox_url, max_power.path, monthly)
+    assert status == 200, expected
+    answer = await gateway.get(max_power.path, params=monthly, headers=account.bearer)
+    assert answer.status == 200, await answer.text()
+    assert await answer.json() == expected
     for contract_api in CONTRACT_APIS:
         path = contract_api.path(CONSUMPTION_AND_PRODUCTION)
         status, expected = await direct(clean_services.sandbox_url, path, {})
