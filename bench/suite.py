@@ -35,10 +35,14 @@ from bench.stack import (
     Proc,
     Stack,
 )
+from gateway.enedis.catalogue import MEASURE_BY_V5
 from gateway.enedis.rules import paris_today
+from tests.support.upstream import upstream_calls
 
 DAILY = "/metering_data_dc/v5/daily_consumption"
 CURVE = "/metering_data_clc/v5/consumption_load_curve"
+#: The Data Connect 2026 operation the gateway calls for DAILY (B2's direct calls)
+DIRECT_DAILY = MEASURE_BY_V5["daily_consumption"].path
 SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
 TITLES = {
     "B1": "warm cache, 365 days daily, 64 connections",
@@ -355,8 +359,8 @@ class Suite:
             "sandbox-b2",
             SANDBOX_LATENCY_MS="50",
             SANDBOX_LATENCY_JITTER_MS="0",
-            SANDBOX_RATE_PER_SECOND=str(LIFTED_RATE),
-            SANDBOX_RATE_PER_HOUR=str(LIFTED_RATE * 3600),
+            SANDBOX_RATE_PER_SECOND_2026=str(LIFTED_RATE),
+            SANDBOX_RATE_PER_HOUR_2026=str(LIFTED_RATE * 3600),
         )
         await asyncio.to_thread(sandbox.wait_ready)
         env = self.stack.gateway_env(
@@ -385,7 +389,14 @@ class Suite:
         warmup = 5
         for i in range(size.b2_samples + warmup):
             params = {"usage_point_id": point, **_range(self.today - timedelta(days=2 + i), 1)}
-            d_status, d_time, _, _ = await self.get(sandbox.url + DAILY, direct_headers, params)
+            direct_params = {
+                "pointId": point,
+                "dateDebut": params["start"],
+                "dateFin": params["end"],
+            }
+            d_status, d_time, _, _ = await self.get(
+                sandbox.url + DIRECT_DAILY, direct_headers, direct_params
+            )
             g_status, g_time, _, g_headers = await self.get(
                 gateway.url + DAILY, account.bearer, params
             )
@@ -550,8 +561,8 @@ class Suite:
         before = await self.stats()
         status, wall, _, headers = await self.get(gateway.url + CURVE, account.bearer, params)
         after = await self.stats()
-        calls = int(after["calls"]["consumption_load_curve"]) - int(
-            before["calls"]["consumption_load_curve"]
+        calls = upstream_calls(after, "consumption_load_curve") - upstream_calls(
+            before, "consumption_load_curve"
         )
         ideal = calls / RATE_LIMIT
         ratio = wall / ideal if ideal else 0.0
@@ -586,7 +597,9 @@ class Suite:
             )
         )
         after = await self.stats()
-        calls = int(after["calls"]["daily_consumption"]) - int(before["calls"]["daily_consumption"])
+        calls = upstream_calls(after, "daily_consumption") - upstream_calls(
+            before, "daily_consumption"
+        )
         statuses: dict[str, int] = {}
         cache: dict[str, int] = {}
         for status, _, _, headers in answers:
@@ -596,6 +609,12 @@ class Suite:
         bodies = {body for _, _, body, _ in answers}
         return {
             "upstream_calls": calls,
+            "sandbox_429_count": int(after["rate_limited"]) - int(before["rate_limited"]),
+            "upstream_calls_by_name": {
+                name: int(n) - int(before["calls"].get(name, 0))
+                for name, n in after["calls"].items()
+                if int(n) != int(before["calls"].get(name, 0))
+            },
             "requests": size.b7_requests,
             "statuses": statuses,
             "cache_statuses": cache,

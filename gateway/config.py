@@ -340,9 +340,10 @@ SETTINGS: tuple[Setting, ...] = (
         "ENEDIS_RATE_MARGIN",
         "enedis_rate_margin",
         _float(1.0, 2.0),
-        "1.15",
-        "Spacing of upstream calls over 1/ENEDIS_RATE_LIMIT: absorbs network jitter so that "
-        "Enedis never sees one call too many in a second (1.15: 4.35 calls/s for 5).",
+        "1.1",
+        "Sliding window of the per-second rule, in seconds: at most ENEDIS_RATE_LIMIT calls "
+        "in any ENEDIS_RATE_MARGIN seconds; the excess over 1 s absorbs network jitter so "
+        "that Enedis never sees one call too many in a second (1.1: 4.55 calls/s for 5).",
     ),
     Setting(
         "GATEWAY_REPLICAS",

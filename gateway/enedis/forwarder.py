@@ -3,7 +3,9 @@
 Each call takes a limiter slot, carries the shared application token, is retried on
 429 (after the wait Enedis asks for), 5xx and timeouts (exponential backoff with full
 jitter, within an overall deadline), and feeds the circuit breaker. Identical calls in
-flight in this replica are made once and their answer shared.
+flight in this replica are made once and their answer shared; a data call's answer
+stays joinable ``ANSWER_LINGER_SECONDS`` after it came, so that a request whose cache
+lookup ran before that answer was written to the cache joins it instead of calling again.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ from gateway.errors import GatewayError, UpstreamFailure
 from gateway.observability import metrics
 
 log = logging.getLogger(__name__)
+
+#: How long a data call's successful answer stays joinable after it came: longer than the
+#: cache write that follows it (a few ms; written after the answer has been sent), short
+#: enough that a joiner never gets stale data (the same answer, under a second old).
+ANSWER_LINGER_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +99,27 @@ class Forwarder:
         if inflight is not None:
             result = await asyncio.shield(inflight)
             return replace(result, shared=True)
-        task = asyncio.get_running_loop().create_task(self._call(call, account))
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self._call(call, account))
         self._inflight[call] = task
-        task.add_done_callback(lambda _: self._inflight.pop(call, None))
+
+        def done(finished: asyncio.Future[UpstreamResult]) -> None:
+            lingers = (
+                isinstance(call, UpstreamCall)
+                and not finished.cancelled()
+                and finished.exception() is None
+            )
+            if lingers:
+                loop.call_later(ANSWER_LINGER_SECONDS, self._forget, call, finished)
+            else:
+                self._forget(call, finished)
+
+        task.add_done_callback(done)
         return await asyncio.shield(task)
+
+    def _forget(self, call: UpstreamCall | Exchange, task: asyncio.Future[UpstreamResult]) -> None:
+        if self._inflight.get(call) is task:
+            del self._inflight[call]
 
     async def _call(self, call: UpstreamCall | Exchange, account: str) -> UpstreamResult:
         settings = self.settings
