@@ -104,6 +104,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[state.FORWARDER] = forwarder
     yield
     await forwarder.close()
+    await app[state.CACHE].drain()  # the cache writes still running, before Redis closes
 
 
 async def _accounts(app: web.Application) -> AsyncIterator[None]:

@@ -87,15 +87,25 @@ class Forwarder:
         self.tokens = tokens
         self.breaker = breaker
         self._inflight: dict[UpstreamCall | Exchange, asyncio.Future[UpstreamResult]] = {}
+        self._recent: dict[UpstreamCall, asyncio.Future[UpstreamResult]] = {}
         self.calls_made = 0
 
-    def in_flight(self, call: UpstreamCall | Exchange) -> bool:
-        return call in self._inflight
+    def in_flight(self, call: UpstreamCall | Exchange, *, recent: bool = True) -> bool:
+        """Whether ``fetch(call, recent=recent)`` would join an answer instead of calling."""
+        return call in self._inflight or (recent and call in self._recent)
 
-    async def fetch(self, call: UpstreamCall | Exchange, account: str) -> UpstreamResult:
+    async def fetch(
+        self, call: UpstreamCall | Exchange, account: str, *, recent: bool = True
+    ) -> UpstreamResult:
         """The answer of ``call``, made for ``account`` (whose turn it takes at the limiter).
-        An identical call already in flight is joined instead (``shared`` in the result)."""
+        An identical call already in flight is joined instead (``shared`` in the result).
+        ``recent`` is for requests that use the cache: they also join an answer that came
+        less than ``ANSWER_LINGER_SECONDS`` ago to another such request (its cache write
+        may not be done yet), and their own answer lingers so; requests bypassing the
+        cache ask for a new call and their answer does not linger."""
         inflight = self._inflight.get(call)
+        if inflight is None and recent:
+            inflight = self._recent.get(call)
         if inflight is not None:
             result = await asyncio.shield(inflight)
             return replace(result, shared=True)
@@ -104,22 +114,23 @@ class Forwarder:
         self._inflight[call] = task
 
         def done(finished: asyncio.Future[UpstreamResult]) -> None:
-            lingers = (
-                isinstance(call, UpstreamCall)
+            if self._inflight.get(call) is finished:
+                del self._inflight[call]
+            if (
+                recent
+                and isinstance(call, UpstreamCall)
                 and not finished.cancelled()
                 and finished.exception() is None
-            )
-            if lingers:
+            ):
+                self._recent[call] = finished
                 loop.call_later(ANSWER_LINGER_SECONDS, self._forget, call, finished)
-            else:
-                self._forget(call, finished)
 
         task.add_done_callback(done)
         return await asyncio.shield(task)
 
-    def _forget(self, call: UpstreamCall | Exchange, task: asyncio.Future[UpstreamResult]) -> None:
-        if self._inflight.get(call) is task:
-            del self._inflight[call]
+    def _forget(self, call: UpstreamCall, task: asyncio.Future[UpstreamResult]) -> None:
+        if self._recent.get(call) is task:
+            del self._recent[call]
 
     async def _call(self, call: UpstreamCall | Exchange, account: str) -> UpstreamResult:
         settings = self.settings

@@ -3,7 +3,8 @@
 A range asked before is answered from the memo of that whole answer (one small read).
 Otherwise the days of the request are read in one round trip; the missing runs of days
 (split at the upstream's per-call maximum) go to the forwarder stage; what it fetched is
-written back in one round trip and merged with the cached days. ``X-Cache-Status`` says
+merged with the cached days and written back in one round trip, in the background (the
+answer does not wait for the write; ``CacheStore.write_later``). ``X-Cache-Status`` says
 what happened: HIT, MISS, PARTIAL, STALE (expired entries served while Enedis fails) or
 BYPASS (``Cache-Control: no-store``, or a legacy path that must not use the cache).
 """
@@ -79,7 +80,7 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
         hit = json_response(build_body(data, lookup_fresh), "HIT")
         answer = _answer(data, hit, lookup_fresh)
         if answer is not None:
-            await cache.write(
+            cache.write_later(
                 account_id, key, data.usage_point_id, endpoint, {}, today, answer=answer
             )
         return _mark(request, hit, "HIT")
@@ -91,7 +92,7 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
     except UpstreamFailure as failure:
         fetched = request.get(FETCHED)
         if fetched is not None and fetched.entries:
-            await cache.write(
+            cache.write_later(
                 account_id, key, data.usage_point_id, endpoint, fetched.entries, today
             )
         if not failure.retryable or not all(day in lookup_stale for day in missing):
@@ -106,7 +107,7 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
         status = "PARTIAL"
         response = json_response(build_body(data, {**lookup_fresh, **fetched.entries}), status)
     assert isinstance(response, web.Response)
-    await cache.write(
+    cache.write_later(
         account_id,
         key,
         data.usage_point_id,

@@ -15,6 +15,7 @@ from gateway import state
 from gateway.cache.store import days_of
 from gateway.data.outcome import Fetched, build_body, json_response
 from gateway.data.plan import full_plan
+from gateway.data.request import CacheMode
 from gateway.enedis.error_map import consent_gone
 from gateway.enedis.forwarder import UpstreamResult
 from gateway.observability.tracing import set_span_attributes
@@ -30,10 +31,14 @@ async def forward(request: web.Request) -> web.Response:
         calls = full_plan(data, forwarder.adapter)
     guard = request[QUOTA]
     # calls already in flight will be joined, not made: only the others are reserved
-    planned = {call for call in calls if not forwarder.in_flight(call)}
+    # (and, for a request using the cache, answers just come: their cache write may not
+    # be done yet); a request bypassing the cache asks for a new call
+    recent = data.cache is CacheMode.USE
+    planned = {call for call in calls if not forwarder.in_flight(call, recent=recent)}
     await guard.reserve_upstream(len(planned))
     outcomes = await asyncio.gather(
-        *(forwarder.fetch(call, account) for call in calls), return_exceptions=True
+        *(forwarder.fetch(call, account, recent=recent) for call in calls),
+        return_exceptions=True,
     )
     fetched = Fetched()
     request[FETCHED] = fetched
