@@ -39,7 +39,7 @@ from gateway.shared_store import REDIS_ERRORS, SharedStore
 log = logging.getLogger(__name__)
 
 ALL = "all"  # the "day" of a customer-data entry
-_FRESH = struct.Struct(">d")  # an answer memo starts with its fresh-until time
+FRESH_PREFIX = struct.Struct(">d")  # an answer memo starts with its fresh-until time
 
 # Delete the answer memos of one (point, endpoint): KEYS[1] is their index set.
 _DROP_ANSWERS = """
@@ -219,13 +219,9 @@ class CacheStore:
             self.store.mark_down(exc)
             metrics.record_redis_fallback("cache")
             return None
-        plain = (
-            EntryCipher(key).open_bytes(redis_key, sealed) if isinstance(sealed, bytes) else None
-        )
-        if plain is None or len(plain) <= _FRESH.size:
+        if not isinstance(sealed, bytes):
             return None
-        (fresh_until,) = _FRESH.unpack_from(plain)
-        return plain[_FRESH.size :] if time.time() < fresh_until else None
+        return fresh_body(EntryCipher(key).open_bytes(redis_key, sealed))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -317,7 +313,7 @@ class CacheStore:
                 memo = self.answer_key(
                     account_id, usage_point_id, endpoint, answer.start, answer.end, answer.dialect
                 )
-                plain = _FRESH.pack(fresh_until) + answer.body
+                plain = FRESH_PREFIX.pack(fresh_until) + answer.body
                 pipe.set(memo, cipher.seal_bytes(memo, plain), ex=int(fresh_until - now))
                 pipe.sadd(answers, memo)
                 pipe.expire(answers, self.settings.cache_ttl + 86400)
@@ -391,6 +387,14 @@ class CacheStore:
             self.store.mark_down(exc)
             raise
         return deleted
+
+
+def fresh_body(plain: bytes | None) -> bytes | None:
+    """The answer of an opened memo (its fresh-until time, then its bytes), when fresh."""
+    if plain is None or len(plain) <= FRESH_PREFIX.size:
+        return None
+    (fresh_until,) = FRESH_PREFIX.unpack_from(plain)
+    return plain[FRESH_PREFIX.size :] if time.time() < fresh_until else None
 
 
 def dataset(endpoint: Endpoint) -> str:

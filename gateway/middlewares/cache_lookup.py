@@ -11,11 +11,13 @@ BYPASS (``Cache-Control: no-store``, or a legacy path that must not use the cach
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from aiohttp import web
 
 from gateway import state
+from gateway.cache.hit_probe import HitProbe
 from gateway.cache.store import Answer, Entry, days_of
 from gateway.data.outcome import build_body, json_response
 from gateway.data.plan import plan_calls
@@ -23,7 +25,16 @@ from gateway.data.request import CacheMode, DataRequest
 from gateway.enedis.rules import paris_today
 from gateway.errors import UpstreamFailure
 from gateway.observability import metrics
-from gateway.request_keys import CACHE_STATUS, DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
+from gateway.request_keys import (
+    CACHE_READ_AT,
+    CACHE_STATUS,
+    DATA_REQUEST,
+    FETCHED,
+    HIT_PROBE,
+    PLAN,
+    PRINCIPAL,
+    QUOTA,
+)
 from gateway.routing import Handler, spec_of
 
 
@@ -54,7 +65,15 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
     endpoint = data.endpoint
     adapter = request.app[state.FORWARDER].adapter
     account_id, key = principal.account_id, principal.cache_key
-    if data.cache is CacheMode.USE and data.start is not None and data.end is not None:
+    probe: HitProbe | None = request.get(HIT_PROBE)
+    if probe is not None:  # the memo was read (and charged) with auth's round trip
+        memo = probe.memo_body(principal)
+        if memo is not None:
+            request[QUOTA].usage = probe.usage()  # 429 when the charge was refused
+            probe.answered = True
+            return _mark(request, web.Response(body=memo, content_type="application/json"), "HIT")
+        await probe.refund()  # a memo that does not open or is no longer fresh
+    elif data.cache is CacheMode.USE and data.start is not None and data.end is not None:
         memo = await cache.lookup_answer(
             account_id, key, data.usage_point_id, endpoint, data.start, data.end, data.dialect
         )
@@ -71,6 +90,7 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
     lookup_stale: dict[date | str, Entry] = {}
     missing = days
     if data.cache is CacheMode.USE:
+        request[CACHE_READ_AT] = time.monotonic()
         lookup = await cache.lookup(account_id, key, data.usage_point_id, endpoint, days)
         lookup_fresh, lookup_stale, missing = lookup.fresh, lookup.stale, lookup.missing
 

@@ -15,11 +15,10 @@ from gateway import state
 from gateway.cache.store import days_of
 from gateway.data.outcome import Fetched, build_body, json_response
 from gateway.data.plan import full_plan
-from gateway.data.request import CacheMode
 from gateway.enedis.error_map import consent_gone
 from gateway.enedis.forwarder import UpstreamResult
 from gateway.observability.tracing import set_span_attributes
-from gateway.request_keys import DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
+from gateway.request_keys import CACHE_READ_AT, DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
 
 
 async def forward(request: web.Request) -> web.Response:
@@ -31,13 +30,12 @@ async def forward(request: web.Request) -> web.Response:
         calls = full_plan(data, forwarder.adapter)
     guard = request[QUOTA]
     # calls already in flight will be joined, not made: only the others are reserved
-    # (and, for a request using the cache, answers just come: their cache write may not
-    # be done yet); a request bypassing the cache asks for a new call
-    recent = data.cache is CacheMode.USE
-    planned = {call for call in calls if not forwarder.in_flight(call, recent=recent)}
+    # (and answers that came after this request read the cache: it could not see them)
+    since: float | None = request.get(CACHE_READ_AT)
+    planned = {call for call in calls if not forwarder.in_flight(call, since=since)}
     await guard.reserve_upstream(len(planned))
     outcomes = await asyncio.gather(
-        *(forwarder.fetch(call, account, recent=recent) for call in calls),
+        *(forwarder.fetch(call, account, since=since) for call in calls),
         return_exceptions=True,
     )
     fetched = Fetched()
