@@ -353,6 +353,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Number of replicas; each limits itself to its share of the rate when Redis is down.",
     ),
     Setting(
+        "GATEWAY_WORKERS",
+        "workers",
+        _int(1),
+        "1",
+        "Processes (one event loop each) serving the port together (SO_REUSEPORT); they "
+        "share everything through Redis, as replicas do.",
+    ),
+    Setting(
         "UPSTREAM_MAX_WAIT_SECONDS",
         "upstream_max_wait",
         _float(0.0),
@@ -544,6 +552,7 @@ class Settings:
     enedis_hourly_limit: int | None
     enedis_rate_margin: float
     replicas: int
+    workers: int
     upstream_max_wait: float
     upstream_timeout: float
     upstream_max_attempts: int
