@@ -231,10 +231,10 @@ class AccountRedis:
                 revoked_key(account_id, revoked_digest or "-"),
                 *probe.keys(account_id),
             ]
-            fields, raw_gen, revoked_flag, memo, charged, used = await self._guard(
+            fields, raw_gen, revoked_flag, memo, charged, used, days = await self._guard(
                 self._hot_hit(keys=keys, args=[check, *probe.args()])
             )
-            probe.fill(memo, charged, used)
+            probe.fill(memo, charged, used, days)
             pairs = dict(zip(fields[::2], fields[1::2], strict=True))
             return HotRead(
                 Snapshot.from_fields(account_id, pairs) if pairs else None,

@@ -235,32 +235,21 @@ class CacheStore:
     ) -> Lookup:
         """Every entry of ``days`` in one round trip (MGET)."""
         await self.settled(account_id)
-        result = Lookup()
         if not days or not self.store.available:
-            result.missing = list(days)
-            return result
-        keys = [self.entry_key(account_id, usage_point_id, endpoint, day) for day in days]
+            return Lookup(missing=list(days))
+        keys = self.entry_keys(account_id, usage_point_id, endpoint, days)
         try:
             values = await self.store.client.mget(keys)
         except REDIS_ERRORS as exc:
             self.store.mark_down(exc)
             metrics.record_redis_fallback("cache")
-            result.missing = list(days)
-            return result
-        cipher = EntryCipher(key)
-        now = time.time()
-        for day, redis_key, sealed in zip(days, keys, values, strict=True):
-            entry = (
-                Entry.load(cipher.open(redis_key, sealed)) if isinstance(sealed, bytes) else None
-            )
-            if entry is None:
-                result.missing.append(day)
-            elif now < entry.fresh_until:
-                result.fresh[day] = entry
-            else:
-                result.stale[day] = entry
-                result.missing.append(day)
-        return result
+            return Lookup(missing=list(days))
+        return opened(key, days, keys, values)
+
+    def entry_keys(
+        self, account_id: str, usage_point_id: str, endpoint: Endpoint, days: list[date | str]
+    ) -> list[str]:
+        return [self.entry_key(account_id, usage_point_id, endpoint, day) for day in days]
 
     # -- writing --------------------------------------------------------------------------
 
@@ -387,6 +376,24 @@ class CacheStore:
             self.store.mark_down(exc)
             raise
         return deleted
+
+
+def opened(key: bytes, days: list[date | str], keys: list[str], values: list[Any]) -> Lookup:
+    """The entries read for ``days`` (under ``keys``), opened with the account's key and
+    sorted into fresh, stale and missing."""
+    result = Lookup()
+    cipher = EntryCipher(key)
+    now = time.time()
+    for day, redis_key, sealed in zip(days, keys, values, strict=True):
+        entry = Entry.load(cipher.open(redis_key, sealed)) if isinstance(sealed, bytes) else None
+        if entry is None:
+            result.missing.append(day)
+        elif now < entry.fresh_until:
+            result.fresh[day] = entry
+        else:
+            result.stale[day] = entry
+            result.missing.append(day)
+    return result
 
 
 def fresh_body(plain: bytes | None) -> bytes | None:

@@ -90,8 +90,13 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
     lookup_stale: dict[date | str, Entry] = {}
     missing = days
     if data.cache is CacheMode.USE:
-        request[CACHE_READ_AT] = time.monotonic()
-        lookup = await cache.lookup(account_id, key, data.usage_point_id, endpoint, days)
+        lookup = probe.lookup(principal, days) if probe is not None else None
+        if lookup is not None:
+            assert probe is not None
+            request[CACHE_READ_AT] = probe.read_at  # the days were read with the memo
+        else:
+            request[CACHE_READ_AT] = time.monotonic()
+            lookup = await cache.lookup(account_id, key, data.usage_point_id, endpoint, days)
         lookup_fresh, lookup_stale, missing = lookup.fresh, lookup.stale, lookup.missing
 
     today = paris_today()
