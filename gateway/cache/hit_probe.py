@@ -136,5 +136,6 @@ def probe_for(cache: CacheStore, quotas: Quotas, data: DataRequest) -> HitProbe 
     that uses the cache: the cache stage's own condition for reading the memo)."""
     if data.cache is not CacheMode.USE or data.start is None or data.end is None:
         return None
-    days = days_of(data.endpoint, data.start, data.end, data.sections)
-    return HitProbe(cache, quotas, data, days=days if len(days) <= DAYS_IN_PROBE else [])
+    short = (data.end - data.start).days <= DAYS_IN_PROBE or not data.endpoint.is_ranged
+    days = days_of(data.endpoint, data.start, data.end, data.sections) if short else []
+    return HitProbe(cache, quotas, data, days=days)
