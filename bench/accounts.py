@@ -7,6 +7,8 @@ gateway URL instead of an in-process test client.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 
 import aiohttp
 
@@ -15,13 +17,20 @@ from tests.support.journey import ready_account as journey_ready_account
 
 __all__ = ["Account", "ready_account", "ready_accounts"]
 
+_customers = itertools.count()
+
 
 async def ready_account(session: aiohttp.ClientSession, gateway_url: str) -> Account:
-    """A new account with consent for the sandbox's default customer and a Bearer token."""
+    """A new account with consent for a customer of its own and a Bearer token.
+
+    Consent v2 gives a meter to ONE account: each account consents for a generated sandbox
+    customer (``sandbox_customer=<new name>``: one consumption meter with a load curve).
+    """
+    customer = f"bench-{os.getpid()}-{next(_customers)}"
     async with aiohttp.ClientSession(
         base_url=gateway_url, connector_owner=False, connector=session.connector
     ) as client:
-        return await journey_ready_account(client)
+        return await journey_ready_account(client, customer=customer)
 
 
 async def ready_accounts(

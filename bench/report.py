@@ -23,6 +23,12 @@ def headline(scenario: str, r: dict[str, Any]) -> str:
             f"p99 {_f(r['p99_ms'])} ms | bare {_f(r['bare_requests_per_s'])} req/s, "
             f"p50 {_f(r['bare_p50_ms'])} ms, p99 {_f(r['bare_p99_ms'])} ms | "
             f"ratio {_f(r['ratio_to_bare'], 3)}, errors {r['errors']}"
+            + "".join(
+                f" | {key.split('_')[1]} workers {_f(w['requests_per_s'])} req/s "
+                f"(ratio {_f(w['ratio_to_bare'], 3)}, errors {w['errors']})"
+                for key, w in r.items()
+                if key.startswith("workers_")
+            )
         )
     if scenario == "B2":
         return (

@@ -32,6 +32,11 @@ PUBLIC_URL = "http://gateway.bench"
 REDIRECT_URI = PUBLIC_URL + "/oauth/callback"
 RATE_LIMIT = 5  # ENEDIS_RATE_LIMIT of the benchmark (Enedis' real budget)
 LIFTED_RATE = 100_000  # B2's own sandbox and gateway: the limiter never makes a call wait
+#: Upstream calls per hour per API, at the sandbox and at the gateways: Data Connect 2026
+#: allows 1000 per API, and a full run makes ~550 measurement calls (B3 300, B4 ~135, B5
+#: 105, ...) on top of the journeys' calls; raised so that repeated or partial runs on one
+#: stack never exhaust the hour and break a later scenario with refusals.
+BENCH_HOURLY_LIMIT = 100_000
 
 
 class Proc:
@@ -136,6 +141,10 @@ class Stack:
             "SANDBOX_CLIENT_ID": CLIENT_ID,
             "SANDBOX_CLIENT_SECRET": CLIENT_SECRET,
             "LOG_LEVEL": "WARNING",
+            # Data Connect 2026 (v5 retired), consents listed at once (as the tests do)
+            "SANDBOX_APIS": "2026",
+            "SANDBOX_SUBSCRIPTION_DELAY_SECONDS": "0",
+            "SANDBOX_RATE_PER_HOUR_2026": str(BENCH_HOURLY_LIMIT),
             **env,
         }
         proc = Proc(
@@ -154,7 +163,9 @@ class Stack:
             "ENEDIS_CLIENT_SECRET": CLIENT_SECRET,
             "GATEWAY_SECRET_KEY": SECRET_KEY,
             "PUBLIC_URL": PUBLIC_URL,
+            "ENEDIS_API": "2026",
             "ENEDIS_RATE_LIMIT": str(RATE_LIMIT),
+            "ENEDIS_HOURLY_LIMIT": str(BENCH_HOURLY_LIMIT),
             # quotas must not interfere with the measures
             "USER_DAILY_LIMIT_NO_CACHE": "1000000",
             "USER_DAILY_LIMIT_WITH_CACHE": "100000000",

@@ -81,7 +81,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
             store,
             rate=settings.enedis_rate_limit,
             hourly=settings.hourly_limit,
-            replicas=settings.replicas,
+            replicas=settings.replicas * settings.workers,  # every event loop takes a share
             max_wait=settings.upstream_max_wait,
             margin=settings.enedis_rate_margin,
             api=api.value,
@@ -105,6 +105,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[state.FORWARDER] = forwarder
     yield
     await forwarder.close()
+    await app[state.CACHE].drain()  # the cache writes still running, before Redis closes
 
 
 async def _accounts(app: web.Application) -> AsyncIterator[None]:

@@ -340,9 +340,10 @@ SETTINGS: tuple[Setting, ...] = (
         "ENEDIS_RATE_MARGIN",
         "enedis_rate_margin",
         _float(1.0, 2.0),
-        "1.15",
-        "Spacing of upstream calls over 1/ENEDIS_RATE_LIMIT: absorbs network jitter so that "
-        "Enedis never sees one call too many in a second (1.15: 4.35 calls/s for 5).",
+        "1.1",
+        "Sliding window of the per-second rule, in seconds: at most ENEDIS_RATE_LIMIT calls "
+        "in any ENEDIS_RATE_MARGIN seconds; the excess over 1 s absorbs network jitter so "
+        "that Enedis never sees one call too many in a second (1.1: 4.55 calls/s for 5).",
     ),
     Setting(
         "GATEWAY_REPLICAS",
@@ -350,6 +351,14 @@ SETTINGS: tuple[Setting, ...] = (
         _int(1),
         "1",
         "Number of replicas; each limits itself to its share of the rate when Redis is down.",
+    ),
+    Setting(
+        "GATEWAY_WORKERS",
+        "workers",
+        _int(1),
+        "1",
+        "Processes (one event loop each) serving the port together (SO_REUSEPORT); they "
+        "share everything through Redis, as replicas do.",
     ),
     Setting(
         "UPSTREAM_MAX_WAIT_SECONDS",
@@ -585,6 +594,7 @@ class Settings:
     enedis_hourly_limit: int | None
     enedis_rate_margin: float
     replicas: int
+    workers: int
     upstream_max_wait: float
     upstream_timeout: float
     upstream_max_attempts: int

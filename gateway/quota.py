@@ -26,22 +26,30 @@ COUNTER_TTL = 2 * 86400
 UPSTREAM = "upstream"
 CACHED = "cached"
 
-# KEYS[1] counter, KEYS[2] the account index (one slot: the account's hash tag);
-# ARGV: amount, limit, ttl. Returns {charged (1/0), value after}.
-_CHARGE = """
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-local amount = tonumber(ARGV[1])
-if amount > 0 and used + amount > tonumber(ARGV[2]) then
-  return {0, used}
+#: The charge as a Lua function (one place: the quota script below and the hot read of a
+#: warm data request, ``gateway.cache.hit_probe``, both call it). counter and index are in
+#: one slot (the account's hash tag). Returns {charged (1/0), value after}.
+CHARGE_FUNCTION = """
+local function charge(counter, index, amount, limit, ttl)
+  local used = tonumber(redis.call('GET', counter) or '0')
+  if amount > 0 and used + amount > limit then
+    return {0, used}
+  end
+  used = redis.call('INCRBY', counter, amount)
+  if used < 0 then redis.call('SET', counter, 0, 'KEEPTTL') used = 0 end
+  redis.call('EXPIRE', counter, ttl)
+  redis.call('SADD', index, counter)
+  redis.call('EXPIRE', index, ttl, 'NX')
+  redis.call('EXPIRE', index, ttl, 'GT')
+  return {1, used}
 end
-used = redis.call('INCRBY', KEYS[1], amount)
-if used < 0 then redis.call('SET', KEYS[1], 0, 'KEEPTTL') used = 0 end
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
-redis.call('SADD', KEYS[2], KEYS[1])
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]), 'NX')
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]), 'GT')
-return {1, used}
 """
+
+# KEYS[1] counter, KEYS[2] the account index; ARGV: amount, limit, ttl.
+_CHARGE = (
+    CHARGE_FUNCTION
+    + "return charge(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))"
+)
 
 
 def utc_day(now: datetime | None = None) -> str:
@@ -104,29 +112,34 @@ class Quotas:
             return Usage(kind, limit, 0, known=False)
         try:
             charged, used = await self._charge(
-                keys=self._keys(account_id, kind), args=[amount, limit, COUNTER_TTL]
+                keys=self.keys(account_id, kind), args=[amount, limit, COUNTER_TTL]
             )
         except REDIS_ERRORS as exc:
             self._fail_open(exc)
             return Usage(kind, limit, 0, known=False)
-        usage = Usage(kind, self.limits[kind], int(used))
-        if not charged:
-            metrics.record_quota_refusal(kind)
-            raise self.refusal(usage, amount)
-        return usage
+        return self.usage_after_charge(kind, amount, bool(charged), int(used))
 
     async def refund(self, account_id: str, kind: str, amount: int) -> None:
         if amount <= 0 or not self.store.available:
             return
         try:
             await self._charge(
-                keys=self._keys(account_id, kind), args=[-amount, self.limits[kind], COUNTER_TTL]
+                keys=self.keys(account_id, kind), args=[-amount, self.limits[kind], COUNTER_TTL]
             )
         except REDIS_ERRORS as exc:
             self._fail_open(exc)
 
+    def usage_after_charge(self, kind: str, amount: int, charged: bool, used: int) -> Usage:
+        """The usage after a charge made elsewhere (the hot read); raises its refusal."""
+        usage = Usage(kind, self.limits[kind], used)
+        if not charged:
+            metrics.record_quota_refusal(kind)
+            raise self.refusal(usage, amount)
+        return usage
+
     @staticmethod
-    def _keys(account_id: str, kind: str) -> list[str]:
+    def keys(account_id: str, kind: str) -> list[str]:
+        """The keys of the charge script: the counter, the account's index."""
         return [counter_key(account_id, kind), redis_keys.account_index(account_id)]
 
     def refusal(self, usage: Usage, amount: int) -> GatewayError:

@@ -1,9 +1,18 @@
-"""Running the gateway: listen, then on SIGTERM/SIGINT stop accepting and drain."""
+"""Running the gateway: listen, then on SIGTERM/SIGINT stop accepting and drain.
+
+With ``GATEWAY_WORKERS`` > 1, the process forks that many workers minus one before any
+event loop exists; each runs its own loop and application on the same port
+(SO_REUSEPORT: the kernel spreads the connections) and shares everything through Redis
+and PostgreSQL, as replicas do. The first process is worker 0; on SIGTERM/SIGINT it
+passes the signal on to the others and waits for them to drain.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 from collections.abc import Callable, Sequence
 
@@ -20,7 +29,11 @@ Site = tuple[web.Application, str, int]
 
 
 async def run_until_signal(
-    sites: Sequence[Site], grace: float, on_started: Callable[[], None] | None = None
+    sites: Sequence[Site],
+    grace: float,
+    on_started: Callable[[], None] | None = None,
+    *,
+    reuse_port: bool = False,
 ) -> None:
     """Serve every (app, host, port) until SIGTERM/SIGINT, then stop accepting new
     connections and give in-flight requests ``grace`` seconds before closing resources."""
@@ -35,7 +48,10 @@ async def run_until_signal(
             await runner.setup()
             runners.append(runner)
             try:
-                await web.TCPSite(runner, host, port, reuse_address=True).start()
+                site = web.TCPSite(
+                    runner, host, port, reuse_address=True, reuse_port=reuse_port or None
+                )
+                await site.start()
             except OSError as exc:
                 raise ConfigError(
                     f"cannot listen on {host}:{port} ({exc.strerror or exc}): "
@@ -58,12 +74,45 @@ async def run_until_signal(
 def serve(settings: Settings) -> None:
     """Serve until SIGTERM/SIGINT; in-flight requests get ``shutdown_grace`` seconds."""
     configure_logging(settings.log_level)
+    children: list[int] = []
+    for _ in range(settings.workers - 1):
+        pid = os.fork()
+        if pid == 0:  # a forked worker: serve, then exit (it forks no more)
+            code = 0
+            try:
+                _serve_one(settings)
+            except BaseException:  # logged; the worker exits with status 1
+                log.exception("gateway worker failed")
+                code = 1
+            os._exit(code)
+        children.append(pid)
 
     def started() -> None:
-        log.info("gateway listening on http://%s:%d", settings.host, settings.port)
+        log.info(
+            "gateway listening on http://%s:%d (%d worker%s)",
+            settings.host,
+            settings.port,
+            settings.workers,
+            "s" if settings.workers > 1 else "",
+        )
 
+    try:
+        _serve_one(settings, started=started)
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _serve_one(settings: Settings, started: Callable[[], None] | None = None) -> None:
     asyncio.run(
         run_until_signal(
-            [(build_app(settings), settings.host, settings.port)], settings.shutdown_grace, started
+            [(build_app(settings), settings.host, settings.port)],
+            settings.shutdown_grace,
+            started,
+            reuse_port=settings.workers > 1,
         )
     )

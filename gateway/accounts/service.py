@@ -50,6 +50,7 @@ from gateway.accounts.snapshot import (
     Snapshot,
     signup_address_key,
 )
+from gateway.cache.hit_probe import HitProbe
 from gateway.cache.store import CacheStore
 from gateway.config import Settings
 from gateway.enedis.rules import paris_today
@@ -208,9 +209,15 @@ class Accounts:
     # -- authentication --------------------------------------------------------------------
 
     async def authenticate(
-        self, authorization_header: str | None, *, allow_raw_secret: bool, client_address: str
+        self,
+        authorization_header: str | None,
+        *,
+        allow_raw_secret: bool,
+        client_address: str,
+        probe: HitProbe | None = None,
     ) -> Principal:
-        """Who is calling: Bearer token, HTTP Basic, or (legacy) the raw secret."""
+        """Who is calling: Bearer token, HTTP Basic, or (legacy) the raw secret. A Bearer
+        token's read also fills ``probe`` (the memo of a data request, in one round trip)."""
         header = (authorization_header or "").strip()
         if not header:
             raise invalid_client(
@@ -226,7 +233,7 @@ class Accounts:
                 if allow_raw_secret:
                     return await self._by_secret(value, None, client_address)
                 raise invalid_token()
-            return await self._by_token(claims)
+            return await self._by_token(claims, probe)
         if lowered == "basic" and value:
             client_id, secret = parse_basic(value)
             return await self._by_secret(secret, client_id, client_address)
@@ -240,12 +247,14 @@ class Accounts:
         """The client-credentials grant: both halves must match."""
         return await self._by_secret(client_secret, client_id, client_address)
 
-    async def _by_token(self, claims: crypto.TokenClaims) -> Principal:
+    async def _by_token(
+        self, claims: crypto.TokenClaims, probe: HitProbe | None = None
+    ) -> Principal:
         if claims.expired:
             raise invalid_token("The access token has expired.")
         digest = crypto.token_digest(claims)
         try:
-            read = await self.redis.hot_read(claims.account_id, revoked_digest=digest)
+            read = await self.redis.hot_read(claims.account_id, revoked_digest=digest, probe=probe)
             if read.revoked:
                 raise invalid_token("The access token has been revoked.")
             snapshot = read.snapshot or await self._rebuild(claims.account_id, read.generation)

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from gateway import redis_keys
+from gateway.cache.hit_probe import HOT_HIT, HitProbe
 from gateway.shared_store import REDIS_ERRORS, SharedStore, delete_indexed, index_account_key
 
 SNAPSHOT_TTL_SECONDS = 3 * 86400
@@ -193,6 +194,7 @@ class AccountRedis:
         self.store = store
         self._write_if_gen = store.client.register_script(_WRITE_IF_GEN)
         self._invalidate = store.client.register_script(_INVALIDATE)
+        self._hot_hit = store.client.register_script(HOT_HIT)
 
     async def _guard(self, operation: Awaitable[T]) -> T:
         if not self.store.available:
@@ -214,9 +216,31 @@ class AccountRedis:
         account_id: str,
         *,
         revoked_digest: str | None = None,
+        probe: HitProbe | None = None,
     ) -> HotRead:
         """Snapshot + generation (+ revocation): one round trip. Failure counters are not
-        read here: a right secret or a valid token is never refused because of them."""
+        read here: a right secret or a valid token is never refused because of them.
+        With a ``probe``, the same round trip reads the data request's memo and charges
+        it (one script, ``HOT_HIT``); the probe is filled."""
+        if probe is not None:
+            await probe.settle(account_id)
+            check = "1" if revoked_digest is not None else "0"
+            keys = [
+                snap_key(account_id),
+                gen_key(account_id),
+                revoked_key(account_id, revoked_digest or "-"),
+                *probe.keys(account_id),
+            ]
+            fields, raw_gen, revoked_flag, memo, charged, used, days = await self._guard(
+                self._hot_hit(keys=keys, args=[check, *probe.args()])
+            )
+            probe.fill(memo, charged, used, days)
+            pairs = dict(zip(fields[::2], fields[1::2], strict=True))
+            return HotRead(
+                Snapshot.from_fields(account_id, pairs) if pairs else None,
+                raw_gen.decode() if isinstance(raw_gen, bytes) else "",
+                bool(revoked_flag),
+            )
         pipe = self.store.client.pipeline(transaction=False)
         pipe.hgetall(snap_key(account_id))
         pipe.get(gen_key(account_id))

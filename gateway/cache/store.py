@@ -7,12 +7,19 @@ are sealed with the account's key (AES-GCM, the Redis key as associated data). E
 entry knows until when it is fresh; Redis keeps it ``CACHE_STALE_SECONDS`` longer so it
 can be served, marked stale, while Enedis fails. A per-point index set lets purges find
 the keys without scanning.
+
+Writes after an answer go in the background (``write_later``: the answer is not held
+back by them): each is a task of the store, awaited by ``drain`` on shutdown, and every
+read or purge of the account first waits for that account's pending writes (``settled``),
+so that a replica always reads what it wrote.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import struct
 import time
 from dataclasses import dataclass, field
@@ -29,8 +36,10 @@ from gateway.keyring import Keyring
 from gateway.observability import metrics
 from gateway.shared_store import REDIS_ERRORS, SharedStore
 
+log = logging.getLogger(__name__)
+
 ALL = "all"  # the "day" of a customer-data entry
-_FRESH = struct.Struct(">d")  # an answer memo starts with its fresh-until time
+FRESH_PREFIX = struct.Struct(">d")  # an answer memo starts with its fresh-until time
 
 # Delete the answer memos of one (point, endpoint): KEYS[1] is their index set.
 _DROP_ANSWERS = """
@@ -108,6 +117,49 @@ class CacheStore:
         self.store = store
         self.keyring = keyring
         self.settings = settings
+        self._pending: dict[str, set[asyncio.Task[None]]] = {}  # background writes by account
+
+    # -- background writes --------------------------------------------------------------
+
+    def write_later(
+        self,
+        account_id: str,
+        key: bytes,
+        usage_point_id: str,
+        endpoint: Endpoint,
+        entries: dict[date | str, Entry],
+        today: date,
+        answer: Answer | None = None,
+    ) -> None:
+        """``write`` in a task of its own: the caller answers without waiting for it."""
+        if not (entries or answer):
+            return
+        task = asyncio.get_running_loop().create_task(
+            self.write(account_id, key, usage_point_id, endpoint, entries, today, answer)
+        )
+        pending = self._pending.setdefault(account_id, set())
+        pending.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            pending.discard(finished)
+            if not pending and self._pending.get(account_id) is pending:
+                del self._pending[account_id]
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error("cache write failed", exc_info=finished.exception())
+
+        task.add_done_callback(done)
+
+    async def settled(self, account_id: str) -> None:
+        """Wait for the account's background writes (nothing to wait for: no await)."""
+        pending = self._pending.get(account_id)
+        if pending:
+            await asyncio.wait(set(pending))
+
+    async def drain(self) -> None:
+        """Wait for every background write (on shutdown, before the store closes)."""
+        while self._pending:
+            tasks = set().union(*self._pending.values())
+            await asyncio.wait(tasks)
 
     # -- naming ---------------------------------------------------------------------------
 
@@ -157,6 +209,7 @@ class CacheStore:
         dialect: str,
     ) -> bytes | None:
         """The memo of this exact range, when it is still fresh (one GET)."""
+        await self.settled(account_id)
         if not self.store.available:
             return None
         redis_key = self.answer_key(account_id, usage_point_id, endpoint, start, end, dialect)
@@ -166,13 +219,9 @@ class CacheStore:
             self.store.mark_down(exc)
             metrics.record_redis_fallback("cache")
             return None
-        plain = (
-            EntryCipher(key).open_bytes(redis_key, sealed) if isinstance(sealed, bytes) else None
-        )
-        if plain is None or len(plain) <= _FRESH.size:
+        if not isinstance(sealed, bytes):
             return None
-        (fresh_until,) = _FRESH.unpack_from(plain)
-        return plain[_FRESH.size :] if time.time() < fresh_until else None
+        return fresh_body(EntryCipher(key).open_bytes(redis_key, sealed))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -185,32 +234,22 @@ class CacheStore:
         days: list[date | str],
     ) -> Lookup:
         """Every entry of ``days`` in one round trip (MGET)."""
-        result = Lookup()
+        await self.settled(account_id)
         if not days or not self.store.available:
-            result.missing = list(days)
-            return result
-        keys = [self.entry_key(account_id, usage_point_id, endpoint, day) for day in days]
+            return Lookup(missing=list(days))
+        keys = self.entry_keys(account_id, usage_point_id, endpoint, days)
         try:
             values = await self.store.client.mget(keys)
         except REDIS_ERRORS as exc:
             self.store.mark_down(exc)
             metrics.record_redis_fallback("cache")
-            result.missing = list(days)
-            return result
-        cipher = EntryCipher(key)
-        now = time.time()
-        for day, redis_key, sealed in zip(days, keys, values, strict=True):
-            entry = (
-                Entry.load(cipher.open(redis_key, sealed)) if isinstance(sealed, bytes) else None
-            )
-            if entry is None:
-                result.missing.append(day)
-            elif now < entry.fresh_until:
-                result.fresh[day] = entry
-            else:
-                result.stale[day] = entry
-                result.missing.append(day)
-        return result
+            return Lookup(missing=list(days))
+        return opened(key, days, keys, values)
+
+    def entry_keys(
+        self, account_id: str, usage_point_id: str, endpoint: Endpoint, days: list[date | str]
+    ) -> list[str]:
+        return [self.entry_key(account_id, usage_point_id, endpoint, day) for day in days]
 
     # -- writing --------------------------------------------------------------------------
 
@@ -263,7 +302,7 @@ class CacheStore:
                 memo = self.answer_key(
                     account_id, usage_point_id, endpoint, answer.start, answer.end, answer.dialect
                 )
-                plain = _FRESH.pack(fresh_until) + answer.body
+                plain = FRESH_PREFIX.pack(fresh_until) + answer.body
                 pipe.set(memo, cipher.seal_bytes(memo, plain), ex=int(fresh_until - now))
                 pipe.sadd(answers, memo)
                 pipe.expire(answers, self.settings.cache_ttl + 86400)
@@ -291,6 +330,7 @@ class CacheStore:
     ) -> int:
         """Delete one endpoint's entries of a point (for [start, end[, or the contract-data
         sections it is rendered from)."""
+        await self.settled(account_id)
         days = days_of(endpoint, start, end, sections)
         keys = [self.entry_key(account_id, usage_point_id, endpoint, day) for day in days]
         try:
@@ -306,6 +346,7 @@ class CacheStore:
 
     async def purge_usage_point(self, account_id: str, usage_point_id: str) -> int:
         """Delete every cache entry of one usage point of the account; returns how many."""
+        await self.settled(account_id)
         index = self.point_index(account_id, usage_point_id)
         client = self.store.client
         try:
@@ -320,6 +361,7 @@ class CacheStore:
 
     async def purge_account(self, account_id: str) -> int:
         """Delete every cache entry of the account."""
+        await self.settled(account_id)
         client = self.store.client
         points_key = self.points_index(account_id)
         deleted = 0
@@ -334,6 +376,32 @@ class CacheStore:
             self.store.mark_down(exc)
             raise
         return deleted
+
+
+def opened(key: bytes, days: list[date | str], keys: list[str], values: list[Any]) -> Lookup:
+    """The entries read for ``days`` (under ``keys``), opened with the account's key and
+    sorted into fresh, stale and missing."""
+    result = Lookup()
+    cipher = EntryCipher(key)
+    now = time.time()
+    for day, redis_key, sealed in zip(days, keys, values, strict=True):
+        entry = Entry.load(cipher.open(redis_key, sealed)) if isinstance(sealed, bytes) else None
+        if entry is None:
+            result.missing.append(day)
+        elif now < entry.fresh_until:
+            result.fresh[day] = entry
+        else:
+            result.stale[day] = entry
+            result.missing.append(day)
+    return result
+
+
+def fresh_body(plain: bytes | None) -> bytes | None:
+    """The answer of an opened memo (its fresh-until time, then its bytes), when fresh."""
+    if plain is None or len(plain) <= FRESH_PREFIX.size:
+        return None
+    (fresh_until,) = FRESH_PREFIX.unpack_from(plain)
+    return plain[FRESH_PREFIX.size :] if time.time() < fresh_until else None
 
 
 def dataset(endpoint: Endpoint) -> str:

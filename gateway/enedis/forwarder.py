@@ -3,7 +3,9 @@
 Each call takes a limiter slot, carries the shared application token, is retried on
 429 (after the wait Enedis asks for), 5xx and timeouts (exponential backoff with full
 jitter, within an overall deadline), and feeds the circuit breaker. Identical calls in
-flight in this replica are made once and their answer shared.
+flight in this replica are made once and their answer shared; a data call's answer
+stays joinable ``ANSWER_LINGER_SECONDS`` after it came by a request whose cache lookup
+ran before it came (that lookup could not see it), instead of calling again.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ from gateway.errors import GatewayError, UpstreamFailure
 from gateway.observability import metrics
 
 log = logging.getLogger(__name__)
+
+#: How long a data call's successful answer stays joinable after it came, by requests
+#: whose cache lookup ran before it came: longer than any request's way from its lookup
+#: to the forwarder, short enough that a joiner never gets stale data.
+ANSWER_LINGER_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,25 +87,64 @@ class Forwarder:
         self.tokens = tokens
         self.breaker = breaker
         self._inflight: dict[UpstreamCall | Exchange, asyncio.Future[UpstreamResult]] = {}
+        # answers just come to cache-using requests: (the call's task, when it came)
+        self._recent: dict[UpstreamCall, tuple[asyncio.Future[UpstreamResult], float]] = {}
         self.calls_made = 0
 
-    def in_flight(self, call: UpstreamCall | Exchange) -> bool:
-        return call in self._inflight
+    def in_flight(self, call: UpstreamCall | Exchange, *, since: float | None = None) -> bool:
+        """Whether ``fetch(call, since=since)`` would join an answer instead of calling."""
+        return call in self._inflight or self._joinable(call, since) is not None
+
+    def _joinable(
+        self, call: UpstreamCall | Exchange, since: float | None
+    ) -> asyncio.Future[UpstreamResult] | None:
+        if since is None or not isinstance(call, UpstreamCall):
+            return None
+        recent = self._recent.get(call)
+        return recent[0] if recent is not None and recent[1] >= since else None
 
     async def fetch(
-        self, call: UpstreamCall | Exchange, account: str, *, background: bool = False
+        self,
+        call: UpstreamCall | Exchange,
+        account: str,
+        *,
+        since: float | None = None,
+        background: bool = False,
     ) -> UpstreamResult:
         """The answer of ``call``, made for ``account`` (whose turn it takes at the limiter;
-        ``background``: behind every interactive call). An identical call already in
-        flight is joined instead (``shared`` in the result)."""
-        inflight = self._inflight.get(call)
+        ``background``: behind every interactive call).
+        An identical call already in flight is joined instead (``shared`` in the result),
+        and so is, for a request that read the cache at ``since`` (monotonic), one that
+        came after that moment, less than ``ANSWER_LINGER_SECONDS`` ago (that read could
+        not see it). Requests bypassing the cache pass no ``since`` and their answer is
+        not kept."""
+        inflight = self._inflight.get(call) or self._joinable(call, since)
         if inflight is not None:
             result = await asyncio.shield(inflight)
             return replace(result, shared=True)
-        task = asyncio.get_running_loop().create_task(self._call(call, account, background))
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self._call(call, account, background))
         self._inflight[call] = task
-        task.add_done_callback(lambda _: self._inflight.pop(call, None))
+
+        def done(finished: asyncio.Future[UpstreamResult]) -> None:
+            if self._inflight.get(call) is finished:
+                del self._inflight[call]
+            if (
+                since is not None
+                and isinstance(call, UpstreamCall)
+                and not finished.cancelled()
+                and finished.exception() is None
+            ):
+                self._recent[call] = (finished, time.monotonic())
+                loop.call_later(ANSWER_LINGER_SECONDS, self._forget, call, finished)
+
+        task.add_done_callback(done)
         return await asyncio.shield(task)
+
+    def _forget(self, call: UpstreamCall, task: asyncio.Future[UpstreamResult]) -> None:
+        recent = self._recent.get(call)
+        if recent is not None and recent[0] is task:
+            del self._recent[call]
 
     async def _call(
         self, call: UpstreamCall | Exchange, account: str, background: bool = False

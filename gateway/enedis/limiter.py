@@ -1,20 +1,28 @@
 """The upstream budget: one limiter for the whole application, fair between accounts.
 
-Slots come from a GCRA in Redis (one atomic script, Redis' own clock) that every
-replica asks: ``rate`` calls per second spaced evenly (no burst, a small safety margin so
-that network jitter never packs ``rate + 1`` calls into one second at Enedis) and
-``hourly`` calls per hour. The script *reserves* the next free slot and answers how long
-to wait for it, unless that is longer than the caller can wait.
+Slots come from one atomic script in Redis (Redis' own clock) that every replica asks.
+The per-second rule has Enedis' own shape: at most ``rate`` calls in any sliding window
+of ``window`` ms, where ``window`` is one second plus a guard time (``ENEDIS_RATE_MARGIN``
+x 1000 ms): the script keeps the start of the last ``rate`` slots and grants the next
+one when the oldest of them is a window old. A call may reach Enedis up to the guard
+time later than the 5th call before it and still never make ``rate + 1`` in a second;
+bursts of ``rate`` calls are allowed, so a sustained queue runs at ``rate / window``
+(4.55 calls/s for 5 with 1.1) and a short one at once. The hourly budget is a GCRA
+(``hourly`` calls per hour, the whole hour's burst allowed). The script *reserves* the
+next free slot and answers how long to wait for it, unless that is longer than the
+caller can wait.
 
 Inside a replica, waiting calls queue per account and one dispatcher serves the accounts
 round-robin, holding at most one reservation at a time: a two-year backfill by one
-account cannot push another account's one-day request to the back of a long line.
+account cannot push another account's one-day request to the back of a long line. The
+dispatcher also keeps the same window over this replica's own slots (after a Redis loss
+the shared window starts empty).
 
 Background work (history imports) waits in a queue of its own, served only when no
 interactive waiter is queued in this replica: any request of any account goes first.
 
-When Redis is unreachable, the same GCRA runs in process with this replica's share of
-the budget (``rate / replicas``), and Redis is tried again by itself.
+When Redis is unreachable, an even spacing runs in process with this replica's share of
+the budget (``rate / replicas`` per window), and Redis is tried again by itself.
 """
 
 from __future__ import annotations
@@ -33,31 +41,41 @@ from gateway.shared_store import REDIS_ERRORS, SharedStore
 
 log = logging.getLogger(__name__)
 
-#: Spacing margin over 1/rate: 5/s becomes one call every 230 ms (4.35/s sustained), so
-#: a call may arrive up to 150 ms late relative to the 5th after it without 6 in a second.
-SPACING_MARGIN = 1.15
+#: The per-second window over one second: at most ``rate`` calls in any 1.1 s, i.e. a
+#: call may reach Enedis up to 100 ms later than the ``rate``-th call before it (measured
+#: arrival jitter under the benchmark's load: about ±10 ms) without ``rate + 1`` in a second.
+SPACING_MARGIN = 1.1
 
-# KEYS[1] per-second TAT, KEYS[2] hourly TAT; ARGV: interval_ms, hour_interval_ms,
+# KEYS[1] the last `rate` slot starts (a list, oldest first), KEYS[2] hourly TAT (both in
+# the limiter's hash tag: one slot); ARGV: window_ms, rate, hour_interval_ms,
 # hour_tolerance_ms, max_wait_ms. Returns {granted (1/0), wait_ms}.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local hour_interval = tonumber(ARGV[2])
-local hour_tolerance = tonumber(ARGV[3])
-local max_wait = tonumber(ARGV[4])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local window = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local hour_interval = tonumber(ARGV[3])
+local hour_tolerance = tonumber(ARGV[4])
+local max_wait = tonumber(ARGV[5])
+if redis.call('TYPE', KEYS[1]).ok ~= 'list' then redis.call('DEL', KEYS[1]) end
+local starts = redis.call('LRANGE', KEYS[1], -rate, -1)
+local start = now
+if #starts >= rate then
+  local oldest = tonumber(starts[#starts - rate + 1]) + window
+  if oldest > start then start = oldest end
+end
+if #starts > 0 and tonumber(starts[#starts]) > start then start = tonumber(starts[#starts]) end
 local htat = tonumber(redis.call('GET', KEYS[2]) or '0')
-if tat < now then tat = now end
 if htat < now then htat = now end
-local start = tat
 local hour_start = htat - hour_tolerance
 if hour_start > start then start = hour_start end
 local wait = start - now
 if wait > max_wait then
   return {0, wait}
 end
-redis.call('SET', KEYS[1], start + interval, 'PX', interval + 1000)
+redis.call('RPUSH', KEYS[1], start)
+redis.call('LTRIM', KEYS[1], -rate, -1)
+redis.call('PEXPIRE', KEYS[1], wait + window + 1000)
 redis.call('SET', KEYS[2], math.max(htat, start) + hour_interval, 'PX', 3600000 + hour_interval)
 return {1, wait}
 """
@@ -112,7 +130,9 @@ class Limiter:
         self.store = store
         self.key = redis_keys.limiter_key(api)
         self.max_wait = max_wait
-        self.interval_ms = 1000.0 / rate * margin
+        self.rate = rate
+        self.window_ms = 1000.0 * margin
+        self.interval_ms = self.window_ms / rate  # the even spacing of the fallback
         self.hour_interval_ms = 3_600_000.0 / hourly
         self.hour_tolerance_ms = 3_600_000.0 - self.hour_interval_ms
         share = max(1, replicas)
@@ -127,8 +147,8 @@ class Limiter:
         self._background: collections.deque[_Waiter] = collections.deque()
         self._wakeup = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
-        # when this replica's last slot began (monotonic ms), whichever GCRA granted it
-        self._last_slot_ms = float("-inf")
+        # when this replica's last `rate` slots began (monotonic ms), whoever granted them
+        self._slots_ms: collections.deque[float] = collections.deque(maxlen=rate)
 
     async def acquire(
         self, account: str, max_wait: float | None = None, *, background: bool = False
@@ -197,15 +217,24 @@ class Limiter:
                 if not waiter.future.done():
                     waiter.future.set_exception(self._refusal(wait_ms))
                 continue
-            # Redis back after a loss has an empty GCRA: its first slot may come right after
-            # one this replica took in process. Keep one interval between this replica's calls.
-            floor_ms = self._last_slot_ms + self.interval_ms - time.monotonic() * 1000
-            wait_ms = max(wait_ms, floor_ms)
+            # Redis back after a loss has an empty window: its first slots may come right
+            # after the ones this replica took in process. Keep the window over its own.
+            wait_ms = max(wait_ms, self._own_window_wait_ms())
             if wait_ms > 0:
                 await asyncio.sleep(wait_ms / 1000)
-            self._last_slot_ms = time.monotonic() * 1000
+            self._slots_ms.append(time.monotonic() * 1000)
             if not waiter.future.done():
                 waiter.future.set_result(wait_ms / 1000)
+
+    def _own_window_wait_ms(self) -> float:
+        """How long before this replica's own last ``rate`` slots leave room for one more."""
+        if len(self._slots_ms) < self.rate:
+            return 0.0
+        return self._slots_ms[0] + self.window_ms - time.monotonic() * 1000
+
+    @property
+    def _last_slot_ms(self) -> float:
+        return self._slots_ms[-1] if self._slots_ms else float("-inf")
 
     async def _reserve(self, max_wait_ms: float) -> tuple[bool, float]:
         if self.store.available:
@@ -213,7 +242,8 @@ class Limiter:
                 granted, wait = await self._script(
                     keys=[f"{self.key}:s", f"{self.key}:h"],
                     args=[
-                        int(self.interval_ms),
+                        int(self.window_ms),
+                        self.rate,
                         int(self.hour_interval_ms),
                         int(self.hour_tolerance_ms),
                         int(max_wait_ms),

@@ -42,6 +42,7 @@ class ImportShare:
                 _, wait = await self._script(
                     keys=[f"{tag}:is", f"{tag}:ih"],
                     args=[
+                        1,  # a 1 ms window of 1 call: no per-second rule of its own
                         1,
                         int(self.hour_interval_ms),
                         int(self.hour_tolerance_ms),

@@ -3,18 +3,21 @@
 A range asked before is answered from the memo of that whole answer (one small read).
 Otherwise the days of the request are read in one round trip; the missing runs of days
 (split at the upstream's per-call maximum) go to the forwarder stage; what it fetched is
-written back in one round trip and merged with the cached days. ``X-Cache-Status`` says
+merged with the cached days and written back in one round trip, in the background (the
+answer does not wait for the write; ``CacheStore.write_later``). ``X-Cache-Status`` says
 what happened: HIT, MISS, PARTIAL, STALE (expired entries served while Enedis fails) or
 BYPASS (``Cache-Control: no-store``, or a legacy path that must not use the cache).
 """
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from aiohttp import web
 
 from gateway import state
+from gateway.cache.hit_probe import HitProbe
 from gateway.cache.store import Answer, Entry, days_of
 from gateway.data.outcome import build_body, json_response
 from gateway.data.plan import plan_calls
@@ -22,7 +25,16 @@ from gateway.data.request import CacheMode, DataRequest
 from gateway.enedis.rules import paris_today
 from gateway.errors import UpstreamFailure
 from gateway.observability import metrics
-from gateway.request_keys import CACHE_STATUS, DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
+from gateway.request_keys import (
+    CACHE_READ_AT,
+    CACHE_STATUS,
+    DATA_REQUEST,
+    FETCHED,
+    HIT_PROBE,
+    PLAN,
+    PRINCIPAL,
+    QUOTA,
+)
 from gateway.routing import Handler, spec_of
 
 
@@ -53,7 +65,15 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
     endpoint = data.endpoint
     adapter = request.app[state.FORWARDER].adapter
     account_id, key = principal.account_id, principal.cache_key
-    if data.cache is CacheMode.USE and data.start is not None and data.end is not None:
+    probe: HitProbe | None = request.get(HIT_PROBE)
+    if probe is not None:  # the memo was read (and charged) with auth's round trip
+        memo = probe.memo_body(principal)
+        if memo is not None:
+            request[QUOTA].usage = probe.usage()  # 429 when the charge was refused
+            probe.answered = True
+            return _mark(request, web.Response(body=memo, content_type="application/json"), "HIT")
+        await probe.refund()  # a memo that does not open or is no longer fresh
+    elif data.cache is CacheMode.USE and data.start is not None and data.end is not None:
         memo = await cache.lookup_answer(
             account_id, key, data.usage_point_id, endpoint, data.start, data.end, data.dialect
         )
@@ -70,7 +90,13 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
     lookup_stale: dict[date | str, Entry] = {}
     missing = days
     if data.cache is CacheMode.USE:
-        lookup = await cache.lookup(account_id, key, data.usage_point_id, endpoint, days)
+        lookup = probe.lookup(principal, days) if probe is not None else None
+        if lookup is not None:
+            assert probe is not None
+            request[CACHE_READ_AT] = probe.read_at  # the days were read with the memo
+        else:
+            request[CACHE_READ_AT] = time.monotonic()
+            lookup = await cache.lookup(account_id, key, data.usage_point_id, endpoint, days)
         lookup_fresh, lookup_stale, missing = lookup.fresh, lookup.stale, lookup.missing
 
     today = paris_today()
@@ -79,7 +105,7 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
         hit = json_response(build_body(data, lookup_fresh), "HIT")
         answer = _answer(data, hit, lookup_fresh)
         if answer is not None:
-            await cache.write(
+            cache.write_later(
                 account_id, key, data.usage_point_id, endpoint, {}, today, answer=answer
             )
         return _mark(request, hit, "HIT")
@@ -91,7 +117,7 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
     except UpstreamFailure as failure:
         fetched = request.get(FETCHED)
         if fetched is not None and fetched.entries:
-            await cache.write(
+            cache.write_later(
                 account_id, key, data.usage_point_id, endpoint, fetched.entries, today
             )
         if not failure.retryable or not all(day in lookup_stale for day in missing):
@@ -106,7 +132,7 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
         status = "PARTIAL"
         response = json_response(build_body(data, {**lookup_fresh, **fetched.entries}), status)
     assert isinstance(response, web.Response)
-    await cache.write(
+    cache.write_later(
         account_id,
         key,
         data.usage_point_id,

@@ -18,7 +18,7 @@ from gateway.data.plan import full_plan
 from gateway.enedis.error_map import consent_gone
 from gateway.enedis.forwarder import UpstreamResult
 from gateway.observability.tracing import set_span_attributes
-from gateway.request_keys import DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
+from gateway.request_keys import CACHE_READ_AT, DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
 
 
 async def forward(request: web.Request) -> web.Response:
@@ -30,10 +30,13 @@ async def forward(request: web.Request) -> web.Response:
         calls = full_plan(data, forwarder.adapter)
     guard = request[QUOTA]
     # calls already in flight will be joined, not made: only the others are reserved
-    planned = {call for call in calls if not forwarder.in_flight(call)}
+    # (and answers that came after this request read the cache: it could not see them)
+    since: float | None = request.get(CACHE_READ_AT)
+    planned = {call for call in calls if not forwarder.in_flight(call, since=since)}
     await guard.reserve_upstream(len(planned))
     outcomes = await asyncio.gather(
-        *(forwarder.fetch(call, account) for call in calls), return_exceptions=True
+        *(forwarder.fetch(call, account, since=since) for call in calls),
+        return_exceptions=True,
     )
     fetched = Fetched()
     request[FETCHED] = fetched

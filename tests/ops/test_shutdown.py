@@ -65,3 +65,35 @@ async def test_sigterm_drains_in_flight_requests(clean_services: Services) -> No
     assert f"{endpoint.path} 200" in log  # its access line was written
     assert CONSUMPTION_AND_PRODUCTION not in log
     assert account.email not in log and account.client_secret not in log
+
+
+async def test_workers_share_one_port_and_stop_together(clean_services: Services) -> None:
+    """GATEWAY_WORKERS=2: two processes answer on one port; SIGTERM stops both, exit 0."""
+    process = gateway_process(clean_services.log_dir, clean_services.env(GATEWAY_WORKERS="2"))
+    process.start(ready_path="/health/ready")
+    assert process.process is not None
+    parent = process.process.pid
+    try:
+        workers = _children(parent)
+        assert len(workers) == 1  # worker 0 is the process itself
+        async with aiohttp.ClientSession(base_url=process.url) as client:
+            account = await ready_account(client)  # any worker can serve any step
+            async with client.get("/accounts/me", headers=account.bearer) as me:
+                assert me.status == 200
+    finally:
+        code = process.stop()
+    assert code == 0
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        return [int(child) for child in listing.read().split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
