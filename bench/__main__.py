@@ -25,7 +25,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", default="", help="comma-separated scenario ids (default: all of B1..B7)"
+        "--only", default="", help="comma-separated scenario ids (default: all of B1..B8)"
     )
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument("--no-profile", action="store_true", help="skip B1's profile")

@@ -12,10 +12,10 @@ import os
 
 import aiohttp
 
-from tests.support.journey import Account
+from tests.support.journey import Account, consent_once, get_token, signup
 from tests.support.journey import ready_account as journey_ready_account
 
-__all__ = ["Account", "ready_account", "ready_accounts"]
+__all__ = ["Account", "consent_point", "ready_account", "ready_accounts", "signed_up"]
 
 _customers = itertools.count()
 
@@ -27,10 +27,38 @@ async def ready_account(session: aiohttp.ClientSession, gateway_url: str) -> Acc
     customer (``sandbox_customer=<new name>``: one consumption meter with a load curve).
     """
     customer = f"bench-{os.getpid()}-{next(_customers)}"
-    async with aiohttp.ClientSession(
-        base_url=gateway_url, connector_owner=False, connector=session.connector
-    ) as client:
+    async with _client(session, gateway_url) as client:
         return await journey_ready_account(client, customer=customer)
+
+
+def _client(session: aiohttp.ClientSession, gateway_url: str) -> aiohttp.ClientSession:
+    """A client of ``gateway_url`` on ``session``'s connections."""
+    return aiohttp.ClientSession(
+        base_url=gateway_url, connector_owner=False, connector=session.connector
+    )
+
+
+async def signed_up(session: aiohttp.ClientSession, gateway_url: str) -> Account:
+    """A new account, no consent yet."""
+    async with _client(session, gateway_url) as client:
+        return await signup(client)
+
+
+async def consent_point(
+    session: aiohttp.ClientSession,
+    gateway_url: str,
+    account: Account,
+    customer: str,
+    usage_point: str,
+) -> None:
+    """Consent ``usage_point`` of the sandbox ``customer`` (that point alone, where
+    ``ready_account`` consents every point of its customer), then the Bearer token."""
+    async with _client(session, gateway_url) as client:
+        body = await consent_once(client, account, customer, usage_point)
+        await get_token(client, account)
+    account.usage_points = [
+        p if isinstance(p, str) else p["usage_point_id"] for p in body["usage_points"]
+    ]
 
 
 async def ready_accounts(

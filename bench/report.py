@@ -60,6 +60,14 @@ def headline(scenario: str, r: dict[str, Any]) -> str:
             f"{r['upstream_calls']} upstream call(s) for {r['requests']} requests "
             f"(statuses {r['statuses']})"
         )
+    if scenario == "B8":
+        return (
+            f"ratio {_f(r['ratio'], 3)} ({_f(r['wall_time_s'], 2)} s for {r['calls_in_window']} "
+            f"calls of the API, {r['b_calls_in_window']} of them B's; import calls only "
+            f"{_f(r['ratio_import_calls_only'], 3)}), {r['import_calls']} import calls "
+            f"(plan {r['ideal_calls']}), B p95 {_f(r['b_p95_latency_s'], 3)} s "
+            f"({r['b_requests']} requests)"
+        )
     return ", ".join(f"{k}={v}" for k, v in r.items() if k not in ("target", "target_met"))
 
 

@@ -1,4 +1,4 @@
-"""The scenarios B1..B7 of issue 8, run against the embedded stack of ``bench.stack``.
+"""The scenarios B1..B8 of issues 8 and 18, run against the embedded stack of ``bench.stack``.
 
 Every request is made from outside the gateways: the heavy load of B1/B6 by the load
 generator (``bench.load``, a process of its own), the paced or sequential requests of
@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,8 +24,9 @@ from typing import Any
 
 import aiohttp
 import psutil
+import psycopg
 
-from bench.accounts import Account, ready_account, ready_accounts
+from bench.accounts import Account, consent_point, ready_account, ready_accounts, signed_up
 from bench.load import percentile, summary_ms
 from bench.profile import render_profile
 from bench.stack import (
@@ -35,16 +37,22 @@ from bench.stack import (
     Proc,
     Stack,
 )
-from gateway.enedis.catalogue import MEASURE_BY_V5
+from gateway.enedis.adapters import adapter_for
+from gateway.enedis.catalogue import MEASURE_BY_V5, Api, Generation, measure_of
 from gateway.enedis.rules import paris_today
+from gateway.imports.plan import import_calls
 from tests.support.upstream import upstream_calls
 
 DAILY = "/metering_data_dc/v5/daily_consumption"
 CURVE = "/metering_data_clc/v5/consumption_load_curve"
 #: The Data Connect 2026 operation the gateway calls for DAILY (B2's direct calls)
 DIRECT_DAILY = MEASURE_BY_V5["daily_consumption"].path
+DAILY_OPERATION = MEASURE_BY_V5["daily_consumption"].name  # its name in the sandbox's stats
 B1_WORKERS = 2  # GATEWAY_WORKERS of B1's second replica (reported, not a target)
-SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
+#: B8's meter: the sandbox's consumption + production point (``default`` customer)
+B8_CUSTOMER, B8_POINT = "default", "09100000000001"
+B8_POLL_SECONDS = 0.2  # how often B8 reads the import's status (``GET /pdl``)
+SCENARIOS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8")
 TITLES = {
     "B1": "warm cache, 365 days daily, 64 connections",
     "B2": "cache miss, sandbox latency 50 ms",
@@ -53,6 +61,7 @@ TITLES = {
     "B5": "cold backfill of load curve, one account",
     "B6": "peak RSS of the gateway under B1's load",
     "B7": "coalescing: identical cold requests",
+    "B8": "history import of a consumption+production meter, B one day/s",
 }
 
 
@@ -71,12 +80,13 @@ class Size:
     b4_min_requests: int
     b5_days: int
     b7_requests: int
+    b8_history_days: int  # IMPORT_HISTORY_DAYS of B8's replica (0: the whole history)
     timeout: float  # bound of one scenario, seconds
 
 
 SIZES = {
-    "full": Size("full", 15.0, 2.0, 64, 10.0, 200, 300, 30, 730, 1.0, 10, 730, 100, 240.0),
-    "tiny": Size("tiny", 1.5, 0.3, 64, 1.0, 15, 12, 3, 14, 0.2, 4, 14, 20, 60.0),
+    "full": Size("full", 15.0, 2.0, 64, 10.0, 200, 300, 30, 730, 1.0, 10, 730, 100, 0, 240.0),
+    "tiny": Size("tiny", 1.5, 0.3, 64, 1.0, 15, 12, 3, 14, 0.2, 4, 14, 20, 14, 60.0),
 }
 
 
@@ -192,6 +202,7 @@ class Suite:
             "B5": self.b5,
             "B6": self.b6,
             "B7": self.b7,
+            "B8": self.b8,
         }
         for scenario in ids:
             started = time.monotonic()
@@ -553,33 +564,36 @@ class Suite:
         a_params = {"usage_point_id": a.usage_points[0], **_range(self.today, size.b4_days)}
         a_task = asyncio.create_task(self.get(gateway.url + CURVE, a.bearer, a_params))
         await asyncio.sleep(0.5)  # A's calls are queued at the limiter
-        b_tasks: list[asyncio.Task[tuple[int, float, bytes, dict[str, str]]]] = []
-        index = 0
-        while not a_task.done() or index < size.b4_min_requests:
-            params = {
-                "usage_point_id": b.usage_points[0],
-                **_range(self.today - timedelta(days=2 + index), 1),
-            }
-            b_tasks.append(asyncio.create_task(self.get(gateway.url + DAILY, b.bearer, params)))
-            index += 1
-            await asyncio.sleep(size.b4_interval)
+        b_answers = await self._one_day_each_interval(gateway.url, b, a_task.done)
         a_status, a_time, _, _ = await a_task
-        b_answers = await asyncio.gather(*b_tasks)
-        b_latencies = [seconds for _, seconds, _, _ in b_answers]
-        b_errors = sum(1 for status, _, _, _ in b_answers if status != 200)
-        p95 = percentile(b_latencies, 0.95)
+        b_figures = _fairness(b_answers)
         return {
-            "b_p95_latency_s": round(p95, 3),
-            "b_p50_latency_s": round(percentile(b_latencies, 0.5), 3),
-            "b_max_latency_s": round(max(b_latencies), 3),
-            "b_requests": len(b_latencies),
-            "b_errors": b_errors,
+            **b_figures,
             "a_status": a_status,
             "a_wall_s": round(a_time, 3),
             "a_days": size.b4_days,
             "target": TARGETS["B4"],
-            "target_met": p95 <= 1.5 and b_errors == 0 and a_status == 200,
+            "target_met": _fair(b_figures) and a_status == 200,
         }
+
+    async def _one_day_each_interval(
+        self, url: str, account: Account, until: Callable[[], bool]
+    ) -> list[tuple[int, float, bytes, dict[str, str]]]:
+        """B4's account B: a new day of daily consumption every ``b4_interval`` s, sent
+        without waiting for the previous answer, until ``until()`` (and at least
+        ``b4_min_requests``); the answers."""
+        size = self.size
+        tasks: list[asyncio.Task[tuple[int, float, bytes, dict[str, str]]]] = []
+        index = 0
+        while not until() or index < size.b4_min_requests:
+            params = {
+                "usage_point_id": account.usage_points[0],
+                **_range(self.today - timedelta(days=2 + index), 1),
+            }
+            tasks.append(asyncio.create_task(self.get(url + DAILY, account.bearer, params)))
+            index += 1
+            await asyncio.sleep(size.b4_interval)
+        return list(await asyncio.gather(*tasks))
 
     # -- B5 ------------------------------------------------------------------------------
     async def b5(self) -> dict[str, Any]:
@@ -653,6 +667,102 @@ class Suite:
             "target_met": calls == 1 and statuses == {"200": size.b7_requests},
         }
 
+    # -- B8 ------------------------------------------------------------------------------
+    async def b8(self) -> dict[str, Any]:
+        """The history import of ``B8_POINT`` on a replica of its own (the only one with
+        ``IMPORT_ENABLED``, ``IMPORT_HISTORY_DAYS`` of the size), while an account B asks
+        it one new day a second (B4's B; consented on another replica: B's own meter is
+        not imported)."""
+        size = self.size
+        sandbox = await self.sandbox()
+        (replica,) = await self.replicas(1)
+        env = self.stack.gateway_env(
+            sandbox, IMPORT_ENABLED="true", IMPORT_HISTORY_DAYS=str(size.b8_history_days)
+        )
+        gateway = self.stack.gateway("gateway-b8", env)
+        await asyncio.to_thread(gateway.wait_ready, "/health/ready")
+        try:
+            return await self._b8(gateway, replica)
+        finally:
+            await asyncio.to_thread(gateway.stop)
+
+    async def _b8(self, gateway: Proc, replica: Proc) -> dict[str, Any]:
+        b = await ready_account(self.http, replica.url)
+        a = await signed_up(self.http, gateway.url)
+        plan = import_calls(
+            B8_POINT, paris_today(), adapter_for(Generation.V2026), self.size.b8_history_days
+        )
+        ideal = dict(Counter(measure_of(call.endpoint).name for call in plan))
+        await asyncio.sleep(1.0)  # the limiter idle
+        before = await self.stats()
+        started = time.monotonic()
+        await consent_point(self.http, gateway.url, a, B8_CUSTOMER, B8_POINT)
+        watch = asyncio.create_task(self._until_imported(gateway.url, a, started))
+        await asyncio.sleep(0.5)  # the import's calls are queued at the limiter
+        b_answers = await self._one_day_each_interval(gateway.url, b, watch.done)
+        history, wall, at_end = await watch
+        after = await self.stats()
+        times = await asyncio.to_thread(_import_times, self.stack.postgres.url, B8_POINT)
+
+        b_calls = sum(
+            1 for _, _, _, headers in b_answers if headers.get("X-Cache-Status") == "MISS"
+        )
+        calls = {
+            name: int(after["calls"].get(name, 0)) - int(before["calls"].get(name, 0))
+            for name in ideal
+        }
+        calls[DAILY_OPERATION] -= b_calls  # B's one-day misses, one call each
+        total = sum(calls.values())
+        api = Api.MESURE.value
+        window = int(at_end["calls_by_api"][api]) - int(before["calls_by_api"][api])
+        ratio = wall / (window / RATE_LIMIT) if window else 0.0
+        ratio_import = wall / (total / RATE_LIMIT) if total else 0.0
+        b_figures = _fairness(b_answers)
+        return {
+            "ratio": round(ratio, 3),
+            "ratio_import_calls_only": round(ratio_import, 3),
+            "wall_time_s": round(wall, 3),
+            **times,
+            "import_calls": total,
+            "ideal_calls": len(plan),
+            "import_calls_by_operation": calls,
+            "ideal_calls_by_operation": ideal,
+            "calls_in_window": window,
+            "b_calls_in_window": window - total,
+            "ideal_s": round(window / RATE_LIMIT, 3),
+            **b_figures,
+            "history_status": history["status"],
+            "days_cached": history["days_cached"],
+            "history_days": self.size.b8_history_days,
+            "sandbox_429_count": int(after["rate_limited"]) - int(before["rate_limited"]),
+            "enedis_rate_limit": RATE_LIMIT,
+            "target": TARGETS["B8"],
+            "target_met": (
+                history["status"] == "complete"
+                and calls == ideal
+                and 0 < ratio <= 1.15
+                and _fair(b_figures)
+            ),
+        }
+
+    async def _until_imported(
+        self, url: str, account: Account, started: float
+    ) -> tuple[dict[str, Any], float, dict[str, Any]]:
+        """Poll ``GET /pdl`` every ``B8_POLL_SECONDS`` until the import of the account's
+        point ends (``complete``, or ``failed``: an error); its history, the seconds from
+        ``started`` (monotonic) to the poll that saw it end, and the sandbox's stats then."""
+        while True:
+            async with self.http.get(url + "/pdl", headers=account.bearer) as answer:
+                answer.raise_for_status()
+                (point,) = (await answer.json())["usage_points"]
+            history: dict[str, Any] | None = point["history"]
+            if history is not None and history["status"] == "complete":
+                wall = time.monotonic() - started
+                return history, wall, await self.stats()
+            if history is not None and history["status"] == "failed":
+                raise RuntimeError(f"the import failed: {history}")
+            await asyncio.sleep(B8_POLL_SECONDS)
+
 
 TARGETS = {
     "B1": "gateway >= 0.25 x bare requests/s (one process; 2 workers reported)",
@@ -665,7 +775,46 @@ TARGETS = {
     "B5": "wall / (calls / ENEDIS_RATE_LIMIT) <= 1.1",
     "B6": "peak RSS <= 150 MB",
     "B7": "1 upstream call",
+    "B8": (
+        "wall / (calls / ENEDIS_RATE_LIMIT) <= 1.15 (every call of the API while the import "
+        "ran), import calls == the plan's, B's p95 <= 1.5 s"
+    ),
 }
+
+
+def _fairness(answers: list[tuple[int, float, bytes, dict[str, str]]]) -> dict[str, Any]:
+    """B4's figures of account B's answers (latencies in seconds)."""
+    latencies = [seconds for _, seconds, _, _ in answers]
+    return {
+        "b_p95_latency_s": round(percentile(latencies, 0.95), 3),
+        "b_p50_latency_s": round(percentile(latencies, 0.5), 3),
+        "b_max_latency_s": round(max(latencies), 3),
+        "b_requests": len(latencies),
+        "b_errors": sum(1 for status, _, _, _ in answers if status != 200),
+    }
+
+
+def _fair(b_figures: dict[str, Any]) -> bool:
+    """B4's fairness: B's p95 within 1.5 s, every answer a 200."""
+    return bool(b_figures["b_p95_latency_s"] <= 1.5 and b_figures["b_errors"] == 0)
+
+
+def _import_times(database_url: str, usage_point_id: str) -> dict[str, float | None]:
+    """The import's own timestamps (``history_imports``): seconds queued (consent to
+    start) and running (start to complete)."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT extract(epoch FROM started_at - created_at),"
+            " extract(epoch FROM completed_at - started_at)"
+            " FROM history_imports WHERE usage_point_id = %s",
+            (usage_point_id,),
+        ).fetchone()
+    if row is None:
+        return {"queued_s": None, "running_s": None}
+    return {
+        "queued_s": None if row[0] is None else round(float(row[0]), 3),
+        "running_s": None if row[1] is None else round(float(row[1]), 3),
+    }
 
 
 def _crossing(polls: list[tuple[float, int]], value: int) -> tuple[float, float]:

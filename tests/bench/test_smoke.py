@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCENARIOS = [f"B{n}" for n in range(1, 8)]
+SCENARIOS = [f"B{n}" for n in range(1, 9)]
 
 
 def test_bench_runs_on_a_tiny_size(tmp_path: Path) -> None:
