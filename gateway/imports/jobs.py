@@ -41,6 +41,13 @@ QUEUE = "history"
 TASK = "history_import"
 #: How often an account's requests may look for an import waiting for its key (per replica).
 ARM_EVERY_SECONDS = 5.0
+#: How long the worker may take to hand its imports back (``shutdown_graceful_timeout``)
+HAND_BACK_SECONDS = 5.0
+#: ... and to stop in all: past it the worker is cut short (its imports' heartbeats go
+#: stale and another replica takes them over). Unregistering from the database normally
+#: takes milliseconds; with the database gone it waits for a connection (psycopg_pool: 30 s),
+#: which would outlast the container's stop grace and end in a SIGKILL.
+STOP_SECONDS = HAND_BACK_SECONDS + 2.0
 
 
 class ImportJobs:
@@ -182,7 +189,7 @@ class ImportJobs:
             delete_jobs="successful",
             update_heartbeat_interval=max(0.5, stalled / 3),
             stalled_worker_timeout=stalled,
-            shutdown_graceful_timeout=5.0,
+            shutdown_graceful_timeout=HAND_BACK_SECONDS,
         )
 
 
@@ -200,6 +207,11 @@ async def imports_context(app: web.Application) -> AsyncIterator[None]:
     jobs.importer.stopping.set()  # running imports end their step and go back to the queue
     for task in tasks:
         task.cancel()
+    _, late = await asyncio.wait(tasks, timeout=STOP_SECONDS)
+    if late:
+        log.warning("the job engine did not stop within %.0f s: stopping it short", STOP_SECONDS)
+        for task in late:
+            task.cancel()
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
