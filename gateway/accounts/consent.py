@@ -6,9 +6,9 @@ import calendar
 import re
 from datetime import datetime, timedelta
 
+from gateway.enedis.rules import is_usage_point_id
 from gateway.errors import GatewayError
 
-USAGE_POINT_ID = re.compile(r"^[0-9]{14}$")
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 MAX_POINTS_PER_CONSENT = 100
 STATE_TTL_SECONDS = 600
@@ -25,10 +25,6 @@ def add_duration(start: datetime, duration: str) -> datetime:
     month = total_months % 12 + 1
     day = min(start.day, calendar.monthrange(year, month)[1])
     return start.replace(year=year, month=month, day=day) + timedelta(weeks=weeks, days=days)
-
-
-def is_usage_point_id(value: str) -> bool:
-    return bool(USAGE_POINT_ID.match(value))
 
 
 def parse_usage_point_ids(raw: str | None) -> list[str]:

@@ -31,16 +31,13 @@ from gateway.keyring import Keyring
 
 __all__ = [
     "ACTIVE_STATES",
-    "ENDED_STATES",
     "ConsentedPoint",
     "PendingConsent",
     "consented_points",
-    "ended_points",
     "is_autorisation_id",
 ]
 
 ACTIVE_STATES = frozenset({"ACTIF", "DEMANDE"})
-ENDED_STATES = frozenset({"TERMINE", "SUPPRIME"})
 _AAD = "consent-pending"
 
 
@@ -111,16 +108,6 @@ def consented_points(
         if known is None or (end is not None and (known.end is None or end > known.end)):
             points[prm] = ConsentedPoint(prm, autorisation_id, start, end)
     return sorted(points.values(), key=lambda p: p.usage_point_id)
-
-
-def ended_points(answer: Any) -> set[str]:
-    """Points whose every listed service has ended (``TERMINE``/``SUPPRIME``)."""
-    states: dict[str, set[str]] = {}
-    for service in _services(answer) or []:
-        prm = service.get("pointId")
-        if isinstance(prm, str):
-            states.setdefault(prm, set()).add(str(service.get("etatCode")))
-    return {prm for prm, seen in states.items() if seen and seen <= ENDED_STATES}
 
 
 @dataclass(frozen=True, slots=True)

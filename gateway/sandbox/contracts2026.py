@@ -33,7 +33,6 @@ Field choices where Enedis' definitions are silent:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +40,7 @@ from aiohttp import web
 
 from gateway.enedis import upstream_errors_2026 as errors
 from gateway.enedis.catalogue import Api, ContractApi
+from gateway.enedis.rules import is_usage_point_id
 from gateway.enedis.upstream_errors_2026 import Error2026Answer
 from gateway.sandbox.customers import Customer, UsagePoint
 from gateway.sandbox.guard import Handler, guarded
@@ -48,7 +48,6 @@ from gateway.sandbox.state import STATE
 
 __all__ = ["contract_body", "contract_handler", "prm_in_query_handler"]
 
-_POINT_ID = re.compile(r"[0-9]{14}", re.ASCII)
 _CONTRACT_TYPES = {"C5": "Contrat GRD-F", "P4": "Contrat GRD-A"}
 
 
@@ -155,7 +154,7 @@ def contract_handler(contract: ContractApi) -> Handler:
         if request.query:
             raise Error2026Answer(errors.TECHNICAL)
         usage_point_id = request.match_info["prm"]
-        if _POINT_ID.fullmatch(usage_point_id) is None:
+        if not is_usage_point_id(usage_point_id):
             raise Error2026Answer(errors.CONTRACT_NOT_FOUND[contract.api])
         found = request.app[STATE].consents.readable(usage_point_id)
         if found is None:

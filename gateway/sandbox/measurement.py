@@ -24,7 +24,7 @@ from aiohttp import web
 
 from gateway.enedis import upstream_errors_2026 as errors
 from gateway.enedis.catalogue import Direction, Measure, MeasureOperation, history_deadline
-from gateway.enedis.rules import paris_today
+from gateway.enedis.rules import is_usage_point_id, paris_today
 from gateway.enedis.upstream_errors_2026 import Error2026Answer
 from gateway.sandbox.bodies import days_between
 from gateway.sandbox.bodies2026 import measure_body
@@ -34,7 +34,6 @@ from gateway.sandbox.state import STATE
 
 __all__ = ["measure_handler"]
 
-_POINT_ID = re.compile(r"[0-9]{14}", re.ASCII)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _COMMON = ("pointId", "dateDebut", "dateFin")
 
@@ -61,7 +60,7 @@ def _parameters(op: MeasureOperation, request: web.Request) -> dict[str, str]:
     for choice in op.choices:
         if query[choice.name] not in choice.values:
             raise _outside_definition()
-    if _POINT_ID.fullmatch(query["pointId"]) is None:
+    if not is_usage_point_id(query["pointId"]):
         raise _outside_definition()
     return dict(query)
 

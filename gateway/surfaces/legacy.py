@@ -66,7 +66,6 @@ RANGE_SUFFIX = "/start/{start}/end/{end}"
 LEGACY_DATETIME = "%Y-%m-%dT%H:%M:%S"
 LAST_CALL_TTL = 400 * 86400
 
-_USAGE_POINT_ID = re.compile(r"[0-9]{14}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TAG = "legacy (v1)"
 
@@ -113,7 +112,7 @@ def _invalid(field: str, message: str, kind: str) -> GatewayError:
 
 def usage_point_of(request: web.Request) -> str:
     value = request.match_info.get("usage_point_id", "")
-    if _USAGE_POINT_ID.fullmatch(value) is None:
+    if not rules.is_usage_point_id(value):
         raise _invalid(
             "usage_point_id",
             "The usage point id must be exactly 14 digits (keep the leading zeros).",

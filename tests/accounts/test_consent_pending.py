@@ -17,27 +17,21 @@ from gateway.config import Settings
 from tests.accounts.flows import authorize_location, enedis_redirect, signup
 from tests.conftest import Services
 from tests.support.polling import poll
-from tests.support.processes import ChildProcess, sandbox_process
+from tests.support.processes import ChildProcess, running_sandbox, upstream_at
 from tests.web.forms import Browser
 
 
 @pytest.fixture
 def slow_sandbox(tmp_path: Path) -> Iterator[ChildProcess]:
     """A sandbox that lists a consent's services 2 s after it was given."""
-    sandbox = sandbox_process(tmp_path, {"SANDBOX_SUBSCRIPTION_DELAY_SECONDS": "2"})
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
+    with running_sandbox(tmp_path, {"SANDBOX_SUBSCRIPTION_DELAY_SECONDS": "2"}) as sandbox:
+        yield sandbox
 
 
 async def _gateway(
     aiohttp_client: Any, services: Services, sandbox: ChildProcess, **env: str
 ) -> Any:
-    settings = services.env(
-        ENEDIS_BASE_URL=sandbox.url,
-        ENEDIS_AUTHORIZE_URL=sandbox.url + "/dataconnect/v2/oauth2/authorize",
-        **env,
-    )
+    settings = services.env(**upstream_at(sandbox), **env)
     return await aiohttp_client(build_app(Settings.from_env(settings)))
 
 

@@ -15,26 +15,20 @@ from gateway.config import Settings
 from gateway.enedis.catalogue import ENDPOINTS, MEASURE_BY_V5, DataKind
 from tests.conftest import Services
 from tests.support.journey import ready_account
-from tests.support.processes import ChildProcess, sandbox_process
+from tests.support.processes import ChildProcess, running_sandbox, upstream_at
 from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, direct, query, recent_range
 
 
 @pytest.fixture
 def v5_enedis(tmp_path: Path) -> Iterator[ChildProcess]:
-    sandbox = sandbox_process(tmp_path, {"SANDBOX_APIS": "2026,v5"})
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
+    with running_sandbox(tmp_path, {"SANDBOX_APIS": "2026,v5"}) as sandbox:
+        yield sandbox
 
 
 async def test_every_surface_over_a_v5_upstream(
     aiohttp_client: Any, clean_services: Services, v5_enedis: ChildProcess
 ) -> None:
-    env = clean_services.env(
-        ENEDIS_API="v5",
-        ENEDIS_BASE_URL=v5_enedis.url,
-        ENEDIS_AUTHORIZE_URL=v5_enedis.url + "/dataconnect/v2/oauth2/authorize",
-    )
+    env = clean_services.env(ENEDIS_API="v5", **upstream_at(v5_enedis))
     gateway = await aiohttp_client(build_app(Settings.from_env(env)))
     account = await ready_account(gateway)
     start, end = recent_range(4)

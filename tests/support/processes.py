@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from gateway.embedded import free_port, port_open
@@ -98,6 +99,25 @@ def sandbox_process(log_dir: Path, env: Mapping[str, str] | None = None) -> Chil
     }
     base.update(env or {})
     return ChildProcess(["sandbox"], base, port, log_dir / f"sandbox-{port}.log")
+
+
+@contextlib.contextmanager
+def running_sandbox(log_dir: Path, env: Mapping[str, str]) -> Iterator[ChildProcess]:
+    """A sandbox of its own (other settings than the suite's), stopped afterwards."""
+    sandbox = sandbox_process(log_dir, env)
+    sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+def upstream_at(sandbox: ChildProcess) -> dict[str, str]:
+    """Gateway settings pointing at ``sandbox`` as its Enedis (data and consent page)."""
+    return {
+        "ENEDIS_BASE_URL": sandbox.url,
+        "ENEDIS_AUTHORIZE_URL": sandbox.url + "/dataconnect/v2/oauth2/authorize",
+    }
 
 
 def gateway_process(log_dir: Path, env: Mapping[str, str]) -> ChildProcess:
