@@ -5,10 +5,20 @@ of defence every record that reaches the handler goes through ``RedactingFilter`
 masks anything that looks like one (in the message, its arguments, the extra fields and the
 exception text). The id of the request being handled, when there is one, is added to every
 line (``request_id``).
+
+The production handler (``configure_logging``: ``JsonLinesHandler`` on stderr) writes the
+access lines (one per request, ``gateway.observability.access_log``) in batches: the
+access logger hands it the line's fields (``JsonLinesHandler.defer``) when the record would
+reach that handler alone, and the batch is formatted and written at most
+``ACCESS_FLUSH_SECONDS`` later (or at ``ACCESS_BATCH_LINES`` lines), in one write, before any
+other record and when logging shuts down. The lines are the ones ``JsonFormatter`` makes
+(same keys, same order, same redaction); a process killed with SIGKILL loses at most the
+batch of its last ``ACCESS_FLUSH_SECONDS``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -16,7 +26,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -96,6 +106,17 @@ def _redact_value(key: str, value: Any) -> Any:
 
 
 ACCESS_LOGGER = "gateway.access"
+ACCESS_FLUSH_SECONDS = 0.05
+ACCESS_BATCH_LINES = 256
+
+
+def redact_access_id(request_id: Any) -> Any:
+    """The request id of an access line, redacted: access lines are built only from route
+    templates, statuses and ids, and the client-chosen request id is the one field that
+    could carry anything. A UUID (the ids the gateway generates) has nothing to mask."""
+    if not isinstance(request_id, str) or _UUID.match(request_id):
+        return request_id
+    return redact(request_id)
 
 
 class RedactingFilter(logging.Filter):
@@ -103,11 +124,8 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name == ACCESS_LOGGER:
-            # built only from route templates, statuses and ids: the client-chosen request
-            # id is the one field that could carry anything
-            request_id = getattr(record, "request_id", None)
-            if isinstance(request_id, str):
-                record.request_id = redact(request_id)
+            if hasattr(record, "request_id"):
+                record.request_id = redact_access_id(record.request_id)
             return True
         try:
             message = record.getMessage()
@@ -121,11 +139,22 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def timestamp(created: float) -> str:
+    """The ``ts`` of a line logged at ``created`` (``time.time()``): UTC, milliseconds."""
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
+        + f".{int((created - int(created)) * 1000):03d}Z"
+    )
+
+
+def json_line(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, default=str)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "ts": timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -140,13 +169,80 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = redact(self.formatException(record.exc_info))
         if record.stack_info:
             entry["stack"] = redact(self.formatStack(record.stack_info))
-        return json.dumps(entry, default=str)
+        return json_line(entry)
 
 
-def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RedactingFilter())
+class JsonLinesHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The production handler: JSON lines on a stream, the access lines in batches."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        super().__init__(stream)
+        self.setFormatter(JsonFormatter())
+        self.addFilter(RedactingFilter())
+        self._pending: list[dict[str, Any]] = []
+        self._flush_loop: asyncio.AbstractEventLoop | None = None
+
+    def defer(self, entry: dict[str, Any]) -> None:
+        """Write the access line of ``entry`` (a ``JsonFormatter`` entry, redacted) soon."""
+        self._pending.append(entry)
+        if len(self._pending) >= ACCESS_BATCH_LINES:
+            self.write_pending()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.write_pending()
+            return
+        if self._flush_loop is not loop:
+            self._flush_loop = loop
+            loop.call_later(ACCESS_FLUSH_SECONDS, self.write_pending)
+
+    def write_pending(self) -> None:
+        self._flush_loop = None
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        text = "".join([json_line(entry) + self.terminator for entry in pending])
+        self.acquire()
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except Exception:  # noqa: BLE001 - as logging does: never raise from a log call
+            self.handleError(logging.makeLogRecord({"msg": "access lines", "args": None}))
+        finally:
+            self.release()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.write_pending()  # the lines of earlier requests first
+        super().emit(record)
+
+    def flush(self) -> None:
+        self.write_pending()
+        super().flush()
+
+
+def deferring_handler(logger: logging.Logger) -> JsonLinesHandler | None:
+    """The production handler when an INFO record of ``logger`` would reach it and nothing
+    else (no other handler or filter on the way): then its access lines may be deferred."""
+    current: logging.Logger | None = logger
+    found: JsonLinesHandler | None = None
+    while current is not None:
+        if current.filters or current.disabled:
+            return None
+        for handler in current.handlers:
+            if found is not None or type(handler) is not JsonLinesHandler:
+                return None
+            found = handler
+        if not current.propagate:
+            break
+        current = current.parent
+    if found is None or found.level > logging.INFO:
+        return None
+    return found
+
+
+def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> None:
+    handler = JsonLinesHandler(stream if stream is not None else sys.stderr)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

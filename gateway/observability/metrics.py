@@ -2,8 +2,12 @@
 
 Built on OpenTelemetry metrics; a Prometheus reader serves them as text at ``GET /metrics``
 (and an OTLP reader exports them too when ``OTEL_METRICS_EXPORTER``/an OTLP endpoint asks
-for it). Recording is a dictionary lookup and an addition: cheap whether or not anything
-scrapes or exports.
+for it). The two recordings of every request (``record_request``, ``record_cache``) are
+kept in a list and given to the instruments in batches, at most ``FLUSH_SECONDS`` later
+and before every exposition (``flush``): requests of the same labels become one counter
+addition, and the instruments' work runs in one tight loop instead of once per request
+(measured on a warm hit, issue 18). An OTLP export may therefore miss the last
+``FLUSH_SECONDS``; ``/metrics`` never does.
 
 Labels are bounded: the route is the TEMPLATE of the matched route (never the concrete
 path, which can carry usage point ids), statuses are numbers or a few words, and unknown
@@ -34,7 +38,9 @@ Prometheus names (``/metrics``):
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections import Counter as Tally
 from typing import Any
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
@@ -55,7 +61,9 @@ from gateway.observability import env
 __all__ = [
     "CONTENT_TYPE_LATEST",
     "exposition",
+    "flush",
     "meter_provider",
+    "pending",
     "record_cache",
     "record_hourly_remaining",
     "record_import_call",
@@ -75,6 +83,8 @@ REDIS_COMPONENTS = frozenset({"quota", "limiter", "cache", "auth"})
 UPSTREAM_WORDS = frozenset({"timeout", "error"})
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
+FLUSH_SECONDS = 1.0
+BATCH_LIMIT = 10_000  # requests kept at most before a flush
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 IMPORT_OUTCOMES = frozenset({"made", "shared", "failed", "busy"})
 IMPORT_STATUSES = frozenset({"pending", "running", "complete", "failed"})
@@ -188,7 +198,63 @@ def meter_provider() -> MeterProvider:
 
 def exposition() -> bytes:
     """The Prometheus text of every metric of this process."""
+    flush()
     return bytes(generate_latest(_get().registry))
+
+
+class _Batch:
+    """The hot recordings not yet given to the instruments (see the module)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, str, float]] = []
+        self.cache: Tally[str] = Tally()
+        self.loop: asyncio.AbstractEventLoop | None = None  # where a flush is scheduled
+
+    def schedule(self) -> None:
+        if len(self.requests) >= BATCH_LIMIT:
+            flush()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            flush()
+            return
+        if self.loop is not loop:
+            self.loop = loop
+            loop.call_later(FLUSH_SECONDS, flush)
+
+
+_batch = _Batch()
+
+
+def pending() -> int:
+    """Recordings kept for the next flush."""
+    return len(_batch.requests) + sum(_batch.cache.values())
+
+
+def flush() -> None:
+    """Give the recordings kept since the last flush to the instruments."""
+    batch = _batch
+    batch.loop = None
+    requests, batch.requests = batch.requests, []
+    cache, batch.cache = batch.cache, Tally()
+    if not requests and not cache:
+        return
+    instruments = _get()
+    counts: Tally[tuple[str, str, str]] = Tally()
+    by_labels: dict[tuple[str, str, str], dict[str, Any]] = {}
+    record = instruments.request_duration.record
+    for route, method, status, seconds in requests:
+        labels = (route, method, status)
+        attributes = by_labels.get(labels)
+        if attributes is None:
+            attributes = by_labels[labels] = {"route": route, "method": method, "status": status}
+        counts[labels] += 1
+        record(seconds, attributes)
+    for labels, count in counts.items():
+        instruments.requests.add(count, by_labels[labels])
+    for outcome, count in cache.items():
+        instruments.cache.add(count, {"outcome": outcome})
 
 
 def _one_of(value: str, allowed: frozenset[str]) -> str:
@@ -203,19 +269,15 @@ def _status(status: int | str) -> str:
 
 def record_request(route: str, method: str, status: int, seconds: float) -> None:
     """One HTTP request answered: ``route`` is the route TEMPLATE (``unmatched`` when none)."""
-    instruments = _get()
-    attributes: dict[str, Any] = {
-        "route": route,
-        "method": _one_of(method.upper(), METHODS),
-        "status": str(status),
-    }
-    instruments.requests.add(1, attributes)
-    instruments.request_duration.record(max(seconds, 0.0), attributes)
+    method = method if method in METHODS else _one_of(method.upper(), METHODS)
+    _batch.requests.append((route, method, str(status), max(seconds, 0.0)))
+    _batch.schedule()
 
 
 def record_cache(outcome: str) -> None:
     """A cache lookup: ``hit``, ``miss``, ``partial``, ``stale`` or ``bypass``."""
-    _get().cache.add(1, {"outcome": _one_of(outcome, CACHE_OUTCOMES)})
+    _batch.cache[_one_of(outcome, CACHE_OUTCOMES)] += 1
+    _batch.schedule()
 
 
 def record_upstream_call(endpoint: str, status: int | str) -> None:

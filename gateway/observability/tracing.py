@@ -18,6 +18,7 @@ stripped from the recorded URL for the same reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import threading
@@ -29,7 +30,15 @@ import yarl
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from opentelemetry import propagate, trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import (
+    INVALID_SPAN,
+    NoOpTracerProvider,
+    ProxyTracerProvider,
+    Span,
+    SpanKind,
+    Status,
+    StatusCode,
+)
 
 from gateway.observability import env, metrics
 from gateway.request_keys import CACHE_STATUS, PRINCIPAL
@@ -153,6 +162,17 @@ def set_span_attributes(**attributes: Any) -> None:
         span.set_attribute(name if "." in name else f"gateway.{name}", value)
 
 
+#: What a request runs in when no tracer provider is installed (no exporter chosen): the
+#: API's own non-recording span, without the cost of making one and extracting the caller's
+#: context for nothing (measured: a tenth of a warm hit's time, issue 18).
+_NO_SPAN = contextlib.nullcontext(INVALID_SPAN)
+
+
+def tracing_installed() -> bool:
+    """A tracer provider that records spans is installed (ours, or the application's)."""
+    return not isinstance(trace.get_tracer_provider(), ProxyTracerProvider | NoOpTracerProvider)
+
+
 def server_tracing_middleware() -> Middleware:
     """The first middleware of the app: the SERVER span and the request metrics.
 
@@ -165,19 +185,24 @@ def server_tracing_middleware() -> Middleware:
         method = request.method
         start = time.perf_counter()
         status = 500
-        with tracer.start_as_current_span(
-            f"{method} {route}" if route != UNMATCHED else method,
-            context=propagate.extract(request.headers),
-            kind=SpanKind.SERVER,
-            attributes={
-                "http.request.method": method,
-                "http.route": route,
-                "url.scheme": request.scheme,
-                "network.protocol.version": f"{request.version.major}.{request.version.minor}",
-            },
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
+        server_span = (
+            tracer.start_as_current_span(
+                f"{method} {route}" if route != UNMATCHED else method,
+                context=propagate.extract(request.headers),
+                kind=SpanKind.SERVER,
+                attributes={
+                    "http.request.method": method,
+                    "http.route": route,
+                    "url.scheme": request.scheme,
+                    "network.protocol.version": f"{request.version.major}.{request.version.minor}",
+                },
+                record_exception=False,
+                set_status_on_exception=False,
+            )
+            if tracing_installed()
+            else _NO_SPAN
+        )
+        with server_span as span:
             token = _SERVER_SPAN.set(span)
             try:
                 response = await handler(request)

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import json
 import logging
 import re
 import sys
+import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
-from gateway.logs import REDACTED, JsonFormatter, RedactingFilter, redact
+import pytest
+
+from gateway.logs import (
+    REDACTED,
+    JsonFormatter,
+    JsonLinesHandler,
+    RedactingFilter,
+    configure_logging,
+    deferring_handler,
+    redact,
+)
 from tests.ops.conftest import LogLines, access_line
 from tests.support.journey import get_token, signup
 
@@ -122,3 +137,97 @@ def test_the_filter_redacts_message_args_extras_and_exceptions() -> None:
     assert '"client_secret": "[redacted]"' in line
     assert '"count": 3' in line
     assert "ValueError: bad usage point [usage_point] for [email]" in line
+
+
+@pytest.fixture
+def production_logging() -> Iterator[io.StringIO]:
+    """The process' logging as ``gateway serve`` configures it, on a stream of the test."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    configure_logging("INFO", stream)
+    try:
+        yield stream
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line]
+
+
+async def test_access_lines_are_batched_and_equal_to_the_record_lines(
+    served_gateway: Any, production_logging: io.StringIO
+) -> None:
+    """Under the production handler the access line is written in a batch, without a
+    record, and is the line the formatter makes of the record (same keys, same order)."""
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, JsonLinesHandler)
+    ids = ("batched-1", f"leak-{PDL}")  # a client id that looks like a meter is masked
+    for request_id in ids:
+        answer = await served_gateway.get("/health/live", headers={"X-Request-ID": request_id})
+        assert answer.status == 200
+    deadline = time.monotonic() + 10
+    while len(_lines(production_logging)) < 2:  # written within ACCESS_FLUSH_SECONDS
+        assert time.monotonic() < deadline, production_logging.getvalue()
+        await asyncio.sleep(0.01)
+    batched = _lines(production_logging)
+    assert [line["request_id"] for line in batched] == ["batched-1", "leak-[usage_point]"]
+    assert PDL not in production_logging.getvalue()
+
+    # the same request through a record (another handler present: no batching)
+    captured = io.StringIO()
+    other = logging.StreamHandler(captured)
+    other.setFormatter(JsonFormatter())
+    other.addFilter(RedactingFilter())
+    logging.getLogger().addHandler(other)
+    try:
+        await served_gateway.get("/health/live", headers={"X-Request-ID": "batched-1"})
+        deadline = time.monotonic() + 10
+        while not _lines(captured):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+    finally:
+        logging.getLogger().removeHandler(other)
+    recorded = _lines(captured)[0]
+    assert list(recorded) == list(batched[0])
+    differing = {key for key in recorded if recorded[key] != batched[0][key]}
+    assert differing <= {"ts", "latency_ms"}, differing
+
+
+def test_a_record_comes_after_the_access_lines_before_it(
+    production_logging: io.StringIO,
+) -> None:
+    """Pending access lines are written before any other record, and on flush."""
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, JsonLinesHandler)
+
+    async def scenario() -> None:
+        handler.defer({"message": "first"})
+        assert production_logging.getvalue() == ""  # kept for the batch
+        logging.getLogger("gateway.test").warning("second")
+        handler.defer({"message": "third"})
+
+    asyncio.run(scenario())
+    logging.getLogger().handlers[0].flush()  # what logging.shutdown does at exit
+    assert [line["message"] for line in _lines(production_logging)] == [
+        "first",
+        "second",
+        "third",
+    ]
+
+
+def test_only_the_production_handler_alone_takes_deferred_lines() -> None:
+    access = logging.getLogger("gateway.access")
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    try:
+        root.handlers[:] = [JsonLinesHandler(io.StringIO())]
+        assert deferring_handler(access) is root.handlers[0]
+        root.handlers.append(logging.StreamHandler(io.StringIO()))
+        assert deferring_handler(access) is None
+        root.handlers[:] = [logging.StreamHandler(io.StringIO())]
+        assert deferring_handler(access) is None
+    finally:
+        root.handlers[:] = saved

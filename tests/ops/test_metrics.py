@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.observability import metrics
@@ -96,3 +99,28 @@ def test_every_recording_function_shows_in_the_exposition() -> None:
     assert grew("gateway_limiter_wait_seconds_sum", by=0.2)
     assert grew("gateway_quota_refusals_total", kind="upstream")
     assert grew("gateway_redis_fallbacks_total", component="cache")
+
+
+async def test_request_recordings_reach_the_instruments_without_a_scrape() -> None:
+    """The per-request recordings are batched: given to the instruments within
+    FLUSH_SECONDS (what an OTLP export reads), and at once by an exposition."""
+    labels = {"route": "/batched", "method": "GET", "status": "200"}
+    metrics.flush()
+    before = metrics.exposition().decode()
+    metrics.record_request("/batched", "GET", 200, 0.003)
+    metrics.record_request("/batched", "get", 200, 0.004)
+    metrics.record_cache("hit")
+    assert metrics.pending() == 3
+    deadline = time.monotonic() + metrics.FLUSH_SECONDS + 5
+    while metrics.pending():
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    after = metrics.exposition().decode()
+    assert value(after, "gateway_http_requests_total", **labels) == 2
+    assert value(after, "gateway_http_request_duration_seconds_count", **labels) == 2
+    assert value(after, "gateway_http_request_duration_seconds_sum", **labels) == pytest.approx(
+        0.007
+    )
+    assert value(after, "gateway_cache_lookups_total", outcome="hit") == (
+        value(before, "gateway_cache_lookups_total", outcome="hit") + 1
+    )
