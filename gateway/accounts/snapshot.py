@@ -232,7 +232,7 @@ class AccountRedis:
                 *probe.keys(account_id),
             ]
             fields, raw_gen, revoked_flag, memo, charged, used, days = await self._guard(
-                self._hot_hit(keys=keys, args=[check, *probe.args()])
+                self.store.run_script(self._hot_hit, keys, [check, *probe.args()])
             )
             probe.fill(memo, charged, used, days)
             pairs = dict(zip(fields[::2], fields[1::2], strict=True))

@@ -70,6 +70,17 @@ class UpstreamResult:
         return self.body is None
 
 
+@dataclass(slots=True)
+class Claim:
+    """Calls a request will make once its quota reservation is done (``Forwarder.claim``)."""
+
+    futures: dict[UpstreamCall | Exchange, asyncio.Future[None]]
+
+    @property
+    def calls(self) -> set[UpstreamCall | Exchange]:
+        return set(self.futures)
+
+
 class Forwarder:
     def __init__(
         self,
@@ -89,11 +100,39 @@ class Forwarder:
         self._inflight: dict[UpstreamCall | Exchange, asyncio.Future[UpstreamResult]] = {}
         # answers just come to cache-using requests: (the call's task, when it came)
         self._recent: dict[UpstreamCall, tuple[asyncio.Future[UpstreamResult], float]] = {}
+        # calls a request will make once its quota reservation is done (see ``claim``)
+        self._claims: dict[UpstreamCall | Exchange, asyncio.Future[None]] = {}
         self.calls_made = 0
 
     def in_flight(self, call: UpstreamCall | Exchange, *, since: float | None = None) -> bool:
         """Whether ``fetch(call, since=since)`` would join an answer instead of calling."""
-        return call in self._inflight or self._joinable(call, since) is not None
+        return (
+            call in self._inflight
+            or call in self._claims
+            or self._joinable(call, since) is not None
+        )
+
+    def claim(self, calls: list[UpstreamCall], *, since: float | None = None) -> Claim:
+        """The calls of ``calls`` no other request makes or will make, claimed for the
+        caller, who reserves them (an await) and then fetches them with its ``claim``.
+        Until then, a request fetching one of them waits for the claim and joins the call
+        (or, when the claim is released unused, makes it itself): identical requests
+        arriving together reserve their one call once. ``release`` the claim at the end."""
+        loop = asyncio.get_running_loop()
+        claim = Claim(
+            {call: loop.create_future() for call in calls if not self.in_flight(call, since=since)}
+        )
+        self._claims.update(claim.futures)
+        return claim
+
+    def release(self, claim: Claim, call: UpstreamCall | Exchange | None = None) -> None:
+        """End ``claim`` on ``call`` (on all its calls by default): whoever waits goes on."""
+        for each in claim.futures if call is None else (call,):
+            held = claim.futures.get(each)
+            if held is not None and self._claims.get(each) is held:
+                del self._claims[each]
+            if held is not None and not held.done():
+                held.set_result(None)
 
     def _joinable(
         self, call: UpstreamCall | Exchange, since: float | None
@@ -110,6 +149,7 @@ class Forwarder:
         *,
         since: float | None = None,
         background: bool = False,
+        claim: Claim | None = None,
     ) -> UpstreamResult:
         """The answer of ``call``, made for ``account`` (whose turn it takes at the limiter;
         ``background``: behind every interactive call).
@@ -117,7 +157,10 @@ class Forwarder:
         and so is, for a request that read the cache at ``since`` (monotonic), one that
         came after that moment, less than ``ANSWER_LINGER_SECONDS`` ago (that read could
         not see it). Requests bypassing the cache pass no ``since`` and their answer is
-        not kept."""
+        not kept. ``claim``: the caller's (``claim``), when it holds the call's."""
+        held = self._claims.get(call)
+        if held is not None and (claim is None or claim.futures.get(call) is not held):
+            await asyncio.shield(held)  # its claimant is reserving it: then join its call
         inflight = self._inflight.get(call) or self._joinable(call, since)
         if inflight is not None:
             result = await asyncio.shield(inflight)
@@ -125,6 +168,8 @@ class Forwarder:
         loop = asyncio.get_running_loop()
         task = loop.create_task(self._call(call, account, background))
         self._inflight[call] = task
+        if claim is not None:
+            self.release(claim, call)  # in flight now: who waited for the claim joins it
 
         def done(finished: asyncio.Future[UpstreamResult]) -> None:
             if self._inflight.get(call) is finished:

@@ -31,13 +31,24 @@ async def forward(request: web.Request) -> web.Response:
     guard = request[QUOTA]
     # calls already in flight will be joined, not made: only the others are reserved
     # (and answers that came after this request read the cache: it could not see them)
+    # (claimed before the reservation's round trip: identical requests arriving together
+    # must not all reserve the one call they share)
     since: float | None = request.get(CACHE_READ_AT)
-    planned = {call for call in calls if not forwarder.in_flight(call, since=since)}
-    await guard.reserve_upstream(len(planned))
-    outcomes = await asyncio.gather(
-        *(forwarder.fetch(call, account, since=since) for call in calls),
-        return_exceptions=True,
-    )
+    claim = forwarder.claim(calls, since=since)
+    planned = claim.calls
+    try:
+        await guard.reserve_upstream(len(planned))
+        outcomes = await asyncio.gather(
+            *(
+                forwarder.fetch(
+                    call, account, since=since, claim=claim if call in planned else None
+                )
+                for call in calls
+            ),
+            return_exceptions=True,
+        )
+    finally:
+        forwarder.release(claim)  # what no fetch took over (a refusal, a cancellation)
     fetched = Fetched()
     request[FETCHED] = fetched
     failure: BaseException | None = None

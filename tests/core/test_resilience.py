@@ -121,6 +121,12 @@ async def test_valkey_stopped_then_restarted(gateway: Any, clean_services: Servi
         return bool(second.headers["X-Cache-Status"] == "HIT")
 
     await poll(cached_again, interval=0.2)
+    cold = await gateway.get(  # a new upstream call: through the shared limiter again
+        DAILY.path,
+        params=query(CONSUMPTION_AND_PRODUCTION, DAILY, *recent_range(2, 50)),
+        headers=account.bearer,
+    )
+    assert cold.headers["X-Cache-Status"] == "MISS"
 
     client = clean_services.aioredis()
     try:

@@ -244,7 +244,9 @@ async def test_100_identical_concurrent_requests_make_one_upstream_call(
     answers = await asyncio.gather(
         *(gateway.get(endpoint.path, params=params, headers=account.bearer) for _ in range(100))
     )
-    assert [a.status for a in answers] == [200] * 100
+    # one call reserved once: the account's 50 upstream calls a day are not 100 reservations
+    bad = [(a.status, await a.text()) for a in answers if a.status != 200]
+    assert not bad, bad[:3]
     assert upstream_calls(clean_services.sandbox_stats(), "daily_consumption") == 1
 
 
