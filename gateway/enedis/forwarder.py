@@ -125,14 +125,29 @@ class Forwarder:
         self._claims.update(claim.futures)
         return claim
 
-    def release(self, claim: Claim, call: UpstreamCall | Exchange | None = None) -> None:
-        """End ``claim`` on ``call`` (on all its calls by default): whoever waits goes on."""
+    def release(
+        self,
+        claim: Claim,
+        call: UpstreamCall | Exchange | None = None,
+        *,
+        failure: BaseException | None = None,
+    ) -> None:
+        """End ``claim`` on ``call`` (on all its calls by default): whoever waits goes on,
+        or fails with ``failure`` (the claimant's reservation was refused: the requests
+        of one call are of the point's one holder, whose allowance it is)."""
         for each in claim.futures if call is None else (call,):
             held = claim.futures.get(each)
-            if held is not None and self._claims.get(each) is held:
+            if held is None:
+                continue
+            if self._claims.get(each) is held:
                 del self._claims[each]
-            if held is not None and not held.done():
+            if held.done():
+                continue
+            if failure is None:
                 held.set_result(None)
+            else:
+                held.set_exception(failure)
+                held.exception()  # nobody may be waiting: not an unretrieved error
 
     def _joinable(
         self, call: UpstreamCall | Exchange, since: float | None

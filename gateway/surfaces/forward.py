@@ -17,6 +17,7 @@ from gateway.data.outcome import Fetched, build_body, json_response
 from gateway.data.plan import full_plan
 from gateway.enedis.error_map import consent_gone
 from gateway.enedis.forwarder import UpstreamResult
+from gateway.errors import GatewayError
 from gateway.observability.tracing import set_span_attributes
 from gateway.request_keys import CACHE_READ_AT, DATA_REQUEST, FETCHED, PLAN, PRINCIPAL, QUOTA
 
@@ -37,7 +38,11 @@ async def forward(request: web.Request) -> web.Response:
     claim = forwarder.claim(calls, since=since)
     planned = claim.calls
     try:
-        await guard.reserve_upstream(len(planned))
+        try:
+            await guard.reserve_upstream(len(planned))
+        except GatewayError as refused:  # who waits to join these calls is refused too
+            forwarder.release(claim, failure=refused)
+            raise
         outcomes = await asyncio.gather(
             *(
                 forwarder.fetch(

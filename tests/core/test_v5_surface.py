@@ -250,6 +250,34 @@ async def test_100_identical_concurrent_requests_make_one_upstream_call(
     assert upstream_calls(clean_services.sandbox_stats(), "daily_consumption") == 1
 
 
+async def test_identical_requests_over_the_quota_are_all_refused(
+    aiohttp_client: Any, clean_services: Services
+) -> None:
+    """The request reserving a call several identical requests share is refused: the
+    others, waiting to join it, are refused too (no call made past the allowance)."""
+    from gateway.app import build_app
+    from gateway.config import Settings
+
+    settings = Settings.from_env(clean_services.env(USER_DAILY_LIMIT_NO_CACHE="1"))
+    client = await aiohttp_client(build_app(settings))
+    account = await ready_account(client)
+    endpoint = BY_NAME["daily_consumption"]
+    first = await client.get(
+        endpoint.path,
+        params=query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(3)),
+        headers=account.bearer,
+    )
+    assert first.status == 200  # the allowance's one call
+    calls_before = data_calls(clean_services.sandbox_stats())
+    params = query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(3, 9))
+    answers = await asyncio.gather(
+        *(client.get(endpoint.path, params=params, headers=account.bearer) for _ in range(20))
+    )
+    assert [answer.status for answer in answers] == [429] * 20
+    assert {(await answer.json())["error"] for answer in answers} == {"GW-QUOTA-EXCEEDED"}
+    assert data_calls(clean_services.sandbox_stats()) == calls_before
+
+
 async def test_an_exhausted_quota_is_429_with_headers_and_no_upstream_call(
     aiohttp_client: Any, clean_services: Services
 ) -> None:
