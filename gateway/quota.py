@@ -84,7 +84,7 @@ class Quotas:
     def __init__(self, store: SharedStore, *, upstream_limit: int, cached_limit: int) -> None:
         self.store = store
         self.limits = {UPSTREAM: upstream_limit, CACHED: cached_limit}
-        self._charge = store.client.register_script(_CHARGE)
+        self._charge = store.script(_CHARGE)
 
     async def read(self, account_id: str) -> dict[str, Usage]:
         usages = {kind: Usage(kind, limit, 0, known=False) for kind, limit in self.limits.items()}
@@ -111,8 +111,8 @@ class Quotas:
             metrics.record_redis_fallback("quota")
             return Usage(kind, limit, 0, known=False)
         try:
-            charged, used = await self._charge(
-                keys=self.keys(account_id, kind), args=[amount, limit, COUNTER_TTL]
+            charged, used = await self.store.run_script(
+                self._charge, self.keys(account_id, kind), [amount, limit, COUNTER_TTL]
             )
         except REDIS_ERRORS as exc:
             self._fail_open(exc)
@@ -123,8 +123,8 @@ class Quotas:
         if amount <= 0 or not self.store.available:
             return
         try:
-            await self._charge(
-                keys=self.keys(account_id, kind), args=[-amount, self.limits[kind], COUNTER_TTL]
+            await self.store.run_script(
+                self._charge, self.keys(account_id, kind), [-amount, self.limits[kind], COUNTER_TTL]
             )
         except REDIS_ERRORS as exc:
             self._fail_open(exc)

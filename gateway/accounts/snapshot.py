@@ -231,10 +231,11 @@ class AccountRedis:
                 revoked_key(account_id, revoked_digest or "-"),
                 *probe.keys(account_id),
             ]
-            fields, raw_gen, revoked_flag, memo, charged, used, days = await self._guard(
+            reply = await self._guard(
                 self.store.run_script(self._hot_hit, keys, [check, *probe.args()])
             )
-            probe.fill(memo, charged, used, days)
+            fields, raw_gen, revoked_flag, memo, charged, used, days, prepaid, upstream = reply
+            probe.fill(memo, charged, used, days, prepaid, upstream)
             pairs = dict(zip(fields[::2], fields[1::2], strict=True))
             return HotRead(
                 Snapshot.from_fields(account_id, pairs) if pairs else None,

@@ -141,7 +141,7 @@ class Limiter:
             self.hour_interval_ms * share,
             max(0.0, 3_600_000.0 - self.hour_interval_ms * share),
         )
-        self._script = store.client.register_script(_RESERVE)
+        self._script = store.script(_RESERVE)
         self._queues: dict[str, collections.deque[_Waiter]] = {}
         self._order: collections.deque[str] = collections.deque()
         self._background: collections.deque[_Waiter] = collections.deque()
@@ -239,9 +239,10 @@ class Limiter:
     async def _reserve(self, max_wait_ms: float) -> tuple[bool, float]:
         if self.store.available:
             try:
-                granted, wait = await self._script(
-                    keys=[f"{self.key}:s", f"{self.key}:h"],
-                    args=[
+                granted, wait = await self.store.run_script(
+                    self._script,
+                    [f"{self.key}:s", f"{self.key}:h"],
+                    [
                         int(self.window_ms),
                         self.rate,
                         int(self.hour_interval_ms),

@@ -265,4 +265,22 @@ def client_trace_configs() -> list[aiohttp.TraceConfig]:
         meter_provider=metrics.meter_provider(),
         sensitive_headers=["authorization", "cookie", "set-cookie"],
     )
+    # a call made while no tracer provider is installed is not instrumented (its span would
+    # be dropped; the gateway counts upstream calls itself: gateway_upstream_calls_total)
+    for signal in (config.on_request_start, config.on_request_end, config.on_request_exception):
+        signal[:] = [
+            _when_traced(callback, first=signal is config.on_request_start) for callback in signal
+        ]
     return [config]
+
+
+def _when_traced(callback: Any, *, first: bool) -> Any:
+    """``callback`` of the client instrumentation, run only for a call it started on."""
+
+    async def guarded(session: Any, context: Any, params: Any) -> None:
+        if first:
+            context.gateway_traced = tracing_installed()
+        if getattr(context, "gateway_traced", False):
+            await callback(session, context, params)
+
+    return guarded

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from gateway.enedis.catalogue import BY_NAME
-from gateway.quota import CACHED, counter_key
+from gateway.quota import CACHED, UPSTREAM, counter_key
 from tests.conftest import Services
 from tests.support.journey import ready_account
 from tests.support.sandbox import CONSUMPTION_AND_PRODUCTION, query, recent_range
@@ -76,5 +77,55 @@ async def test_a_refused_request_gets_the_charge_back(
         answer = await gateway.get(DAILY.path, params=params, headers=account.bearer)
         assert answer.status == 401
         assert int(await redis.get(counter) or 0) == charged_before
+    finally:
+        await redis.aclose()
+
+
+async def test_a_one_day_miss_reserves_its_call_in_the_hot_read(
+    gateway: Any, clean_services: Services
+) -> None:
+    """Before the upstream call of a one-day miss: the hot read (which reserved the call)
+    and the limiter's slot, nothing else; the allowance counts the call once."""
+    account = await ready_account(gateway)
+    redis = clean_services.aioredis()
+    try:
+        (snap,) = await redis.keys("{a:*}:snap")
+        counter = counter_key(snap.decode()[3:-6], UPSTREAM)
+        before = int(await redis.get(counter) or 0)
+        await redis.config_resetstat()
+        answer = await gateway.get(
+            DAILY.path,
+            params=query(CONSUMPTION_AND_PRODUCTION, DAILY, *recent_range(1, 40)),
+            headers=account.bearer,
+        )
+        assert answer.status == 200
+        assert answer.headers["X-Cache-Status"] == "MISS"
+        assert int(await redis.get(counter) or 0) == before + 1
+        assert int(answer.headers["X-RateLimit-Remaining"]) == int(
+            answer.headers["X-RateLimit-Limit"]
+        ) - (before + 1)
+        commands = await _commands(redis)
+        assert commands["evalsha"] == 2  # the hot read, the limiter
+    finally:
+        await redis.aclose()
+
+
+async def test_a_reservation_the_request_did_not_need_is_given_back(
+    gateway: Any, clean_services: Services
+) -> None:
+    """Identical misses arriving together: each hot read reserves a call, one request makes
+    it, the others join it and give their reservation back."""
+    account = await ready_account(gateway)
+    params = query(CONSUMPTION_AND_PRODUCTION, DAILY, *recent_range(1, 45))
+    redis = clean_services.aioredis()
+    try:
+        (snap,) = await redis.keys("{a:*}:snap")
+        counter = counter_key(snap.decode()[3:-6], UPSTREAM)
+        before = int(await redis.get(counter) or 0)
+        answers = await asyncio.gather(
+            *(gateway.get(DAILY.path, params=params, headers=account.bearer) for _ in range(10))
+        )
+        assert [answer.status for answer in answers] == [200] * 10
+        assert int(await redis.get(counter) or 0) == before + 1
     finally:
         await redis.aclose()
