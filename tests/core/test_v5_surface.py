@@ -250,16 +250,15 @@ async def test_100_identical_concurrent_requests_make_one_upstream_call(
     assert upstream_calls(clean_services.sandbox_stats(), "daily_consumption") == 1
 
 
-async def test_identical_requests_over_the_quota_are_all_refused(
-    aiohttp_client: Any, clean_services: Services
-) -> None:
-    """The request reserving a call several identical requests share is refused: the
-    others, waiting to join it, are refused too (no call made past the allowance)."""
+async def _first_answer_under_limits(
+    aiohttp_client: Any, clean_services: Services, **limits: str
+) -> tuple[Any, Any, Any]:
+    """A gateway with the daily allowances ``limits``, a consented account, and the answer
+    to its first request (three recent days of daily consumption: one upstream call)."""
     from gateway.app import build_app
     from gateway.config import Settings
 
-    settings = Settings.from_env(clean_services.env(USER_DAILY_LIMIT_NO_CACHE="1"))
-    client = await aiohttp_client(build_app(settings))
+    client = await aiohttp_client(build_app(Settings.from_env(clean_services.env(**limits))))
     account = await ready_account(client)
     endpoint = BY_NAME["daily_consumption"]
     first = await client.get(
@@ -267,6 +266,18 @@ async def test_identical_requests_over_the_quota_are_all_refused(
         params=query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(3)),
         headers=account.bearer,
     )
+    return client, account, first
+
+
+async def test_identical_requests_over_the_quota_are_all_refused(
+    aiohttp_client: Any, clean_services: Services
+) -> None:
+    """The request reserving a call several identical requests share is refused: the
+    others, waiting to join it, are refused too (no call made past the allowance)."""
+    client, account, first = await _first_answer_under_limits(
+        aiohttp_client, clean_services, USER_DAILY_LIMIT_NO_CACHE="1"
+    )
+    endpoint = BY_NAME["daily_consumption"]
     assert first.status == 200  # the allowance's one call
     calls_before = data_calls(clean_services.sandbox_stats())
     params = query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(3, 9))
@@ -281,20 +292,13 @@ async def test_identical_requests_over_the_quota_are_all_refused(
 async def test_an_exhausted_quota_is_429_with_headers_and_no_upstream_call(
     aiohttp_client: Any, clean_services: Services
 ) -> None:
-    from gateway.app import build_app
-    from gateway.config import Settings
-
-    settings = Settings.from_env(
-        clean_services.env(USER_DAILY_LIMIT_NO_CACHE="2", USER_DAILY_LIMIT_WITH_CACHE="1")
+    client, account, first = await _first_answer_under_limits(
+        aiohttp_client,
+        clean_services,
+        USER_DAILY_LIMIT_NO_CACHE="2",
+        USER_DAILY_LIMIT_WITH_CACHE="1",
     )
-    client = await aiohttp_client(build_app(settings))
-    account = await ready_account(client)
     endpoint = BY_NAME["daily_consumption"]
-    first = await client.get(
-        endpoint.path,
-        params=query(CONSUMPTION_AND_PRODUCTION, endpoint, *recent_range(3)),
-        headers=account.bearer,
-    )
     assert first.status == 200
     assert first.headers["X-RateLimit-Limit"] == "2"
     assert first.headers["X-RateLimit-Remaining"] == "1"
