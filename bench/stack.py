@@ -3,7 +3,8 @@
 PostgreSQL and Valkey from the wheels (``gateway.embedded``), migrations applied, the
 sandbox simulator(s) as ``python -m gateway sandbox``, gateway replicas as
 ``python -m gateway serve`` (optionally under pyinstrument), the bare baseline server and
-the load generator as ``python -m bench.bare`` / ``python -m bench.load``.
+the load generator as ``python -m bench.bare`` / ``python -m bench.load``, and B2's one-hop
+baseline as ``python -m bench.bare_proxy``.
 """
 
 from __future__ import annotations
@@ -202,6 +203,13 @@ class Stack:
             "bench.bare", "--port", str(port), "--body", str(body), "--content-type", content_type
         )
         proc = Proc("bare", argv, {}, port, self.root / "bare.log")
+        self.procs.append(proc)
+        return proc.spawn()
+
+    def bare_proxy(self, upstream: str) -> Proc:
+        port = free_port()
+        argv = python_module("bench.bare_proxy", "--port", str(port), "--upstream", upstream)
+        proc = Proc("bare-proxy", argv, {}, port, self.root / "bare-proxy.log")
         self.procs.append(proc)
         return proc.spawn()
 

@@ -411,7 +411,9 @@ class Suite:
             ENEDIS_HOURLY_LIMIT=str(LIFTED_RATE * 3600),
         )
         gateway = self.stack.gateway("gateway-b2", env)
+        proxy = self.stack.bare_proxy(sandbox.url)
         await asyncio.to_thread(gateway.wait_ready, "/health/ready")
+        await asyncio.to_thread(proxy.wait_ready)
         account = await ready_account(self.http, gateway.url)
         point = account.usage_points[0]
         async with self.http.post(
@@ -427,6 +429,7 @@ class Suite:
 
         direct: list[float] = []
         through: list[float] = []
+        hop: list[float] = []  # the same direct call through the bare proxy
         warmup = 5
         for i in range(size.b2_samples + warmup):
             params = {"usage_point_id": point, **_range(self.today - timedelta(days=2 + i), 1)}
@@ -441,15 +444,25 @@ class Suite:
             g_status, g_time, _, g_headers = await self.get(
                 gateway.url + DAILY, account.bearer, params
             )
-            if d_status != 200 or g_status != 200 or g_headers.get("X-Cache-Status") != "MISS":
+            p_status, p_time, _, _ = await self.get(
+                proxy.url + DIRECT_DAILY, direct_headers, direct_params
+            )
+            if (
+                d_status != 200
+                or g_status != 200
+                or p_status != 200
+                or g_headers.get("X-Cache-Status") != "MISS"
+            ):
                 raise RuntimeError(
                     f"B2 sample {i}: direct {d_status}, gateway {g_status} "
-                    f"{g_headers.get('X-Cache-Status')}"
+                    f"{g_headers.get('X-Cache-Status')}, bare proxy {p_status}"
                 )
             if i >= warmup:
                 direct.append(d_time)
                 through.append(g_time)
+                hop.append(p_time)
         await asyncio.to_thread(gateway.stop)
+        await asyncio.to_thread(proxy.stop)
         profile = None
         if self.profile:  # the same misses on a replica under pyinstrument, not measured
             session_file = self.stack.root / "profile-B2.pyisession"
@@ -466,10 +479,14 @@ class Suite:
         await asyncio.to_thread(sandbox.stop)
         added_p50 = percentile(through, 0.5) - percentile(direct, 0.5)
         added_p99 = percentile(through, 0.99) - percentile(direct, 0.99)
+        hop_p50 = percentile(hop, 0.5) - percentile(direct, 0.5)
         gw, dr = summary_ms(through), summary_ms(direct)
         return {
             "added_latency_p50_ms": _ms(added_p50),
             "added_latency_p99_ms": _ms(added_p99),
+            "bare_proxy_added_p50_ms": _ms(hop_p50),
+            "added_beyond_the_hop_p50_ms": _ms(added_p50 - hop_p50),
+            "bare_proxy_p50_ms": summary_ms(hop)["p50_ms"],
             "direct_p50_ms": dr["p50_ms"],
             "direct_p99_ms": dr["p99_ms"],
             "gateway_p50_ms": gw["p50_ms"],
