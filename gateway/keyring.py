@@ -15,6 +15,7 @@ the account id): the server key alone cannot read a cache entry.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from functools import cached_property
@@ -25,6 +26,20 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 def hkdf(material: bytes, *, salt: bytes, info: bytes, length: int = 32) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(material)
+
+
+#: How many keyed digests ``keyed_digest`` keeps (a few hundred bytes each): the usage
+#: points and cache keys of the accounts being served.
+DIGEST_MEMO_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=DIGEST_MEMO_SIZE)
+def keyed_digest(key: bytes, message: str) -> str:
+    """HMAC-SHA256 of ``message`` under ``key``, in hex: a pure function of its inputs,
+    memoized (bounded LRU) because the hot path names the same usage points and cache
+    entries on every request. Only names derived from our own keys are kept, in process
+    memory, where the keys themselves already are."""
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
 def account_cache_key(client_secret: str, account_id: str) -> bytes:
@@ -74,5 +89,4 @@ class Keyring:
 
     def point_digest(self, account_id: str, usage_point_id: str) -> str:
         """A usage point's name in Redis keys: keyed, per account, not reversible."""
-        mac = hmac.new(self.point_key, f"{account_id}:{usage_point_id}".encode(), hashlib.sha256)
-        return mac.hexdigest()[:32]
+        return keyed_digest(self.point_key, f"{account_id}:{usage_point_id}")[:32]

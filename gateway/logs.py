@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import json
 import logging
 import re
@@ -141,10 +142,14 @@ class RedactingFilter(logging.Filter):
 
 def timestamp(created: float) -> str:
     """The ``ts`` of a line logged at ``created`` (``time.time()``): UTC, milliseconds."""
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created))
-        + f".{int((created - int(created)) * 1000):03d}Z"
-    )
+    second = int(created)
+    return f"{_second_text(second)}.{int((created - second) * 1000):03d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _second_text(second: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` (UTC) of an epoch second, formatted once per second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
 def json_line(entry: dict[str, Any]) -> str:

@@ -11,9 +11,11 @@ down, quotas fail open: the request is served, a warning is logged and a metric 
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from gateway import redis_keys
 from gateway.errors import QUOTA_EXCEEDED, GatewayError, too_many
@@ -52,14 +54,36 @@ _CHARGE = (
 )
 
 
-def utc_day(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).strftime("%Y%m%d")
+#: A UTC day is 86 400 s of epoch time (POSIX time has no leap seconds).
+DAY_SECONDS = 86400
 
 
-def seconds_to_reset(now: datetime | None = None) -> int:
-    now = now or datetime.now(UTC)
-    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return max(1, int((midnight - now).total_seconds()))
+def utc_day(now: datetime | float | None = None) -> str:
+    """The UTC day of ``now`` (see ``_epoch``) as ``YYYYMMDD``, the name of that day's
+    counters."""
+    return _day_name(int(_epoch(now) // DAY_SECONDS))
+
+
+@functools.lru_cache(maxsize=4)
+def _day_name(day_number: int) -> str:
+    """``YYYYMMDD`` of the ``day_number``-th day since 1970-01-01 (UTC), made once a day."""
+    return time.strftime("%Y%m%d", time.gmtime(day_number * DAY_SECONDS))
+
+
+def seconds_to_reset(now: datetime | float | None = None) -> int:
+    """Whole seconds from ``now`` (see ``_epoch``) to the next 00:00 UTC, when the
+    counters reset: at least 1, and 86 400 at midnight exactly."""
+    return max(1, int(DAY_SECONDS - _epoch(now) % DAY_SECONDS))
+
+
+def _epoch(now: datetime | float | None) -> float:
+    """``now`` in epoch seconds: the current time by default (plain arithmetic on
+    ``time.time()``, no datetime on the hot path); a naive datetime is taken as UTC."""
+    if now is None:
+        return time.time()
+    if isinstance(now, datetime):
+        return (now if now.tzinfo is not None else now.replace(tzinfo=UTC)).timestamp()
+    return float(now)
 
 
 def counter_key(account_id: str, kind: str, day: str | None = None) -> str:

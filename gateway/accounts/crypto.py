@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -175,11 +176,28 @@ class TokenClaims:
         return time.time() >= self.expires_at
 
 
+#: How many decoded tokens ``TokenCodec`` keeps (a few hundred bytes each).
+TOKEN_MEMO_SIZE = 4096
+
+
+class _Undecodable(Exception):
+    """Not a token made here (never memoized: ``lru_cache`` keeps no exception)."""
+
+
 class TokenCodec:
-    """Opaque access tokens: AES-GCM (server key), base64url text."""
+    """Opaque access tokens: AES-GCM (server key), base64url text.
+
+    ``decode`` memoizes the claims of the tokens it opened (bounded LRU, by the exact
+    token text), so that a client sending its token again costs no decryption. Only
+    tokens that opened are kept: a text that does not decode is decrypted (and refused)
+    every time, and cannot push the live tokens out. A hit is a dictionary lookup on the
+    whole text, not a comparison of secrets: the memo only holds values this server
+    issued, in its own memory. Expiry and revocation are not part of the memo: the
+    caller checks ``claims.expired`` and the revocation mark on every request."""
 
     def __init__(self, keyring: Keyring) -> None:
         self._aead = AESGCM(keyring.token_key)
+        self._opened = functools.lru_cache(maxsize=TOKEN_MEMO_SIZE)(self._open)
 
     def encode(self, claims: TokenClaims) -> str:
         payload = json.dumps(
@@ -200,11 +218,18 @@ class TokenCodec:
         if len(token) > 2048:
             return None
         try:
+            return self._opened(token)
+        except _Undecodable:
+            return None
+
+    def _open(self, token: str) -> TokenClaims:
+        """The claims of ``token``; raises ``_Undecodable`` when it was not made here."""
+        try:
             raw = b64d(token)
         except ValueError:
-            return None
+            raise _Undecodable from None
         if len(raw) < 1 + _NONCE + 16 or raw[:1] != _TOKEN_VERSION:
-            return None
+            raise _Undecodable
         try:
             payload = self._aead.decrypt(raw[1 : 1 + _NONCE], raw[1 + _NONCE :], _TOKEN_AAD)
             data = json.loads(payload)
@@ -217,7 +242,7 @@ class TokenCodec:
                 nonce=raw[1 : 1 + _NONCE],
             )
         except (InvalidTag, ValueError, KeyError, TypeError):
-            return None
+            raise _Undecodable from None
 
 
 def token_digest(claims: TokenClaims) -> str:

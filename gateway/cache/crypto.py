@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any
@@ -11,12 +12,23 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE = 12
 
+#: How many accounts' ciphers ``EntryCipher.for_key`` keeps (the accounts being served).
+CIPHER_MEMO_SIZE = 1024
+
 
 class EntryCipher:
     """Seals and opens the entries of one account (its key comes from its client_secret)."""
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+
+    @staticmethod
+    def for_key(key: bytes) -> EntryCipher:
+        """The cipher of ``key``, made once per key (bounded LRU): an ``AESGCM`` object
+        holds no state between calls, so one serves every request of the account. The key
+        stays in process memory, where each request brings it anyway (the token carries
+        it)."""
+        return _cipher_for(key)
 
     def seal(self, redis_key: str, value: Any) -> bytes:
         nonce = os.urandom(NONCE)
@@ -44,3 +56,8 @@ class EntryCipher:
             return json.loads(plain)
         except (InvalidTag, ValueError):
             return None
+
+
+@functools.lru_cache(maxsize=CIPHER_MEMO_SIZE)
+def _cipher_for(key: bytes) -> EntryCipher:
+    return EntryCipher(key)

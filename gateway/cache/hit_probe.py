@@ -149,7 +149,7 @@ class HitProbe:
         """The memo's answer when it opens with the account's key and is fresh."""
         if self.sealed is None:
             return None
-        plain = EntryCipher(principal.cache_key).open_bytes(self.memo_key, self.sealed)
+        plain = EntryCipher.for_key(principal.cache_key).open_bytes(self.memo_key, self.sealed)
         return fresh_body(plain)
 
     def usage(self) -> Usage:

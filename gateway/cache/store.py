@@ -17,8 +17,6 @@ so that a replica always reads what it wrote.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 import struct
 import time
@@ -32,7 +30,7 @@ from gateway.config import Settings
 from gateway.data.days import each_day, expected_points
 from gateway.data.model import Point
 from gateway.enedis.catalogue import CONTRACT_RECORD, DataKind, Endpoint
-from gateway.keyring import Keyring
+from gateway.keyring import Keyring, keyed_digest
 from gateway.observability import metrics
 from gateway.shared_store import REDIS_ERRORS, SharedStore
 
@@ -167,11 +165,9 @@ class CacheStore:
         self, account_id: str, usage_point_id: str, endpoint: Endpoint, day: date | str
     ) -> str:
         label = day.isoformat() if isinstance(day, date) else day
-        mac = hmac.new(
-            self.keyring.point_key,
-            f"{account_id}|{usage_point_id}|{dataset(endpoint)}|{label}".encode(),
-            hashlib.sha256,
-        ).hexdigest()[:40]
+        mac = keyed_digest(
+            self.keyring.point_key, f"{account_id}|{usage_point_id}|{dataset(endpoint)}|{label}"
+        )[:40]
         return f"{redis_keys.account_tag(account_id)}:c:{mac}"
 
     def point_index(self, account_id: str, usage_point_id: str) -> str:
@@ -221,7 +217,7 @@ class CacheStore:
             return None
         if not isinstance(sealed, bytes):
             return None
-        return fresh_body(EntryCipher(key).open_bytes(redis_key, sealed))
+        return fresh_body(EntryCipher.for_key(key).open_bytes(redis_key, sealed))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -280,7 +276,7 @@ class CacheStore:
         the memo of the whole ``answer`` (fresh as long as its least fresh day)."""
         if not (entries or answer) or not self.store.available:
             return
-        cipher = EntryCipher(key)
+        cipher = EntryCipher.for_key(key)
         index = self.point_index(account_id, usage_point_id)
         now = time.time()
         stale = self.settings.cache_stale
@@ -382,7 +378,7 @@ def opened(key: bytes, days: list[date | str], keys: list[str], values: list[Any
     """The entries read for ``days`` (under ``keys``), opened with the account's key and
     sorted into fresh, stale and missing."""
     result = Lookup()
-    cipher = EntryCipher(key)
+    cipher = EntryCipher.for_key(key)
     now = time.time()
     for day, redis_key, sealed in zip(days, keys, values, strict=True):
         entry = Entry.load(cipher.open(redis_key, sealed)) if isinstance(sealed, bytes) else None

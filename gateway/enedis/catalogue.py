@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -136,10 +137,12 @@ def subtract_months(day: date, months: int) -> date:
     return date(year, month0 + 1, min(day.day, last))
 
 
+@functools.lru_cache(maxsize=128)
 def history_deadline(endpoint: Endpoint | MeasureOperation, today: date) -> date:
     """Oldest ``start`` Enedis accepts for ``endpoint``: today - history months - 15 days.
 
-    Raises ``ValueError`` for customer endpoints, which have no history depth.
+    Raises ``ValueError`` for customer endpoints, which have no history depth. Memoized
+    (a pure function of its arguments, asked on every data request).
     """
     if endpoint.history_months is None:
         raise ValueError(f"{endpoint.name} has no history depth")
