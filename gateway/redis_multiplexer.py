@@ -4,9 +4,10 @@ redis-py takes a connection from its pool for each command: a lock, a probe of t
 before use, observability events, a timeout context, the encoding of each argument in
 Python. Measured on a warm hit (issue 18), that was about a fifth of the request's time.
 The hot path's commands go through this multiplexer instead: each command is encoded by
-hiredis and queued; the commands queued during one turn of the event loop leave in one
-write, and the replies, which Redis sends in the order of the commands, are handed to
-their callers first in, first out (parsed by hiredis).
+hiredis; the first command of a turn of the event loop is written at once and the others
+made during that turn leave together in one write; the replies, which Redis sends in the
+order of the commands, are handed to their callers first in, first out (parsed by
+hiredis).
 
 It serves one Redis node reached over TCP (``redis://`` with its user, password and
 database); for TLS (``rediss://``), a unix socket or a cluster, ``for_url`` gives None and
@@ -84,10 +85,13 @@ class _Link(asyncio.Protocol):
             future.set_exception(self._failure or ConnectionError("Connection to Redis closed."))
             return future
         self.waiting.append((future, time.monotonic() + self.timeout))
-        self.outgoing.append(command)
-        if not self._flush_scheduled:
+        if self._flush_scheduled:
+            self.outgoing.append(command)  # leaves with the others of this loop turn
+        else:  # the first command of a loop turn leaves at once; the turn's others together
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
+            if self.transport is not None:
+                self.transport.write(command)
         if self._watchdog is None:
             self._watchdog = self._loop.call_later(self.timeout, self._check_late)
         return future
