@@ -36,7 +36,9 @@ def headline(scenario: str, r: dict[str, Any]) -> str:
             f"p99 {_f(r['added_latency_p99_ms'], 2)} ms "
             f"(gateway p50 {_f(r['gateway_p50_ms'], 2)} / direct {_f(r['direct_p50_ms'], 2)} ms, "
             f"{r['samples']} samples); a bare proxy adds {_f(r['bare_proxy_added_p50_ms'], 2)}"
-            f" ms, the gateway {_f(r['added_beyond_the_hop_p50_ms'], 2)} ms more"
+            f" ms, the gateway {_f(r['added_beyond_the_hop_p50_ms'], 2)} ms more; without the"
+            f" sandbox's latency (no idle process) the gateway adds"
+            f" {_f(r['without_sandbox_latency']['added_latency_p50_ms'], 2)} ms"
         )
     if scenario == "B3":
         return (
