@@ -192,6 +192,19 @@ class RedisMultiplexer:
             link = await self._connected()
         return await link.send(_pack(args))
 
+    async def execute_many(self, commands: list[tuple[Arg, ...]]) -> list[Any]:
+        """The replies of ``commands``, sent together; the first error is raised after
+        every reply came (as a redis-py pipeline does)."""
+        link = self._link
+        if link is None or link.closed:
+            link = await self._connected()
+        futures = [link.send(_pack(command)) for command in commands]
+        replies = await asyncio.gather(*futures, return_exceptions=True)
+        for reply in replies:
+            if isinstance(reply, BaseException):
+                raise reply
+        return replies
+
     async def run_script(
         self, sha: str, script: str | bytes, keys: list[str], args: list[Arg]
     ) -> Any:

@@ -15,8 +15,9 @@ replica promoted) the cluster client re-reads the topology and retries a few tim
 that the call fails like a lost single node and the caller falls back.
 
 On a single node reached over plain TCP the store also has a ``RedisMultiplexer``: the
-scripts of the request path (``run_script``) go through its one pipelined connection,
-which costs a fraction of redis-py's per-command work; everything else uses redis-py.
+scripts of the request path (``run_script``) and the cache writes (``execute_many``) go
+through its one pipelined connection, which costs a fraction of redis-py's per-command
+work; everything else uses redis-py.
 """
 
 from __future__ import annotations
@@ -199,6 +200,18 @@ class SharedStore:
             assert isinstance(text, str | bytes)
             return await self.multiplexer.run_script(script.sha, text, keys, args)
         return await script(keys=keys, args=args)
+
+    async def execute_many(self, commands: list[tuple[Arg, ...]]) -> list[Any]:
+        """``commands`` in one round trip (never a transaction): through the multiplexer
+        when there is one, else a redis-py pipeline; the first error is raised. The replies
+        are for callers that ignore them or read plain values (redis-py turns some, like
+        SET's ``OK``, into Python values; the multiplexer does not)."""
+        if self.multiplexer is not None:
+            return await self.multiplexer.execute_many(commands)
+        pipe = self.client.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        return list(await pipe.execute())
 
     async def close(self) -> None:
         if self.multiplexer is not None:

@@ -32,6 +32,7 @@ from gateway.data.model import Point
 from gateway.enedis.catalogue import CONTRACT_RECORD, DataKind, Endpoint
 from gateway.keyring import Keyring, keyed_digest
 from gateway.observability import metrics
+from gateway.redis_multiplexer import Arg
 from gateway.shared_store import REDIS_ERRORS, SharedStore
 
 log = logging.getLogger(__name__)
@@ -280,7 +281,7 @@ class CacheStore:
         index = self.point_index(account_id, usage_point_id)
         now = time.time()
         stale = self.settings.cache_stale
-        pipe = self.store.client.pipeline(transaction=False)
+        commands: list[tuple[Arg, ...]] = []
         written = []
         fresh_until = answer.fresh_until if answer is not None else float("inf")
         for day, entry in entries.items():
@@ -288,27 +289,29 @@ class CacheStore:
             entry.fresh_until = now + ttl
             fresh_until = min(fresh_until, entry.fresh_until)
             redis_key = self.entry_key(account_id, usage_point_id, endpoint, day)
-            pipe.set(redis_key, cipher.seal(redis_key, entry.dump()), ex=ttl + stale)
+            sealed = cipher.seal(redis_key, entry.dump())
+            commands.append(("SET", redis_key, sealed, "EX", ttl + stale))
             written.append(redis_key)
         if endpoint.is_ranged:
             answers = self.answers_index(account_id, usage_point_id, endpoint)
             if entries:  # memos of other ranges may hold the days just rewritten
-                pipe.eval(_DROP_ANSWERS, 1, answers)
+                commands.append(("EVAL", _DROP_ANSWERS, 1, answers))
             if answer is not None and fresh_until - now >= 1:
                 memo = self.answer_key(
                     account_id, usage_point_id, endpoint, answer.start, answer.end, answer.dialect
                 )
                 plain = FRESH_PREFIX.pack(fresh_until) + answer.body
-                pipe.set(memo, cipher.seal_bytes(memo, plain), ex=int(fresh_until - now))
-                pipe.sadd(answers, memo)
-                pipe.expire(answers, self.settings.cache_ttl + 86400)
+                sealed = cipher.seal_bytes(memo, plain)
+                commands.append(("SET", memo, sealed, "EX", int(fresh_until - now)))
+                commands.append(("SADD", answers, memo))
+                commands.append(("EXPIRE", answers, self.settings.cache_ttl + 86400))
                 written.append(memo)
                 written.append(answers)
-        pipe.sadd(index, *written)
-        pipe.expire(index, self.settings.cache_ttl + stale + 86400)
-        pipe.sadd(self.points_index(account_id), index)
+        commands.append(("SADD", index, *written))
+        commands.append(("EXPIRE", index, self.settings.cache_ttl + stale + 86400))
+        commands.append(("SADD", self.points_index(account_id), index))
         try:
-            await pipe.execute()
+            await self.store.execute_many(commands)
         except REDIS_ERRORS as exc:
             self.store.mark_down(exc)
             metrics.record_redis_fallback("cache")

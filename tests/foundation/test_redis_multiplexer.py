@@ -138,3 +138,24 @@ async def test_connection_refused_is_a_connection_error() -> None:
     with pytest.raises(ConnectionError):
         await nowhere.execute("PING")
     await nowhere.close()
+
+
+@pytest.mark.parametrize("multiplexed", [True, False])
+async def test_many_commands_in_one_round_trip(clean_services: Services, multiplexed: bool) -> None:
+    """The store's batch: replies in order, through the multiplexer or a redis-py pipeline;
+    an error is raised once every command ran (the others are applied)."""
+    store = SharedStore(clean_services.redis_url)
+    if not multiplexed:
+        store.multiplexer = None  # what a cluster or a TLS URL gets
+    try:
+        replies = await store.execute_many(
+            [("SET", "batch:a", "1", "EX", 60), ("INCRBY", "batch:a", 2), ("GET", "batch:a")]
+        )
+        assert replies == [True if not multiplexed else b"OK", 3, b"3"]
+        with pytest.raises(ResponseError):
+            await store.execute_many(
+                [("SET", "batch:b", "text"), ("INCR", "batch:b"), ("SET", "batch:c", "after")]
+            )
+        assert await store.client.get("batch:c") == b"after"
+    finally:
+        await store.close()
