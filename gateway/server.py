@@ -84,6 +84,7 @@ def serve(settings: Settings) -> None:
             except BaseException:  # logged; the worker exits with status 1
                 log.exception("gateway worker failed")
                 code = 1
+            logging.shutdown()  # os._exit skips atexit: write the batched access lines
             os._exit(code)
         children.append(pid)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import subprocess
 
@@ -68,8 +69,11 @@ async def test_sigterm_drains_in_flight_requests(clean_services: Services) -> No
 
 
 async def test_workers_share_one_port_and_stop_together(clean_services: Services) -> None:
-    """GATEWAY_WORKERS=2: two processes answer on one port; SIGTERM stops both, exit 0."""
-    process = gateway_process(clean_services.log_dir, clean_services.env(GATEWAY_WORKERS="2"))
+    """GATEWAY_WORKERS=2: two processes answer on one port; SIGTERM stops both, exit 0,
+    and every request's access line is written (the batched lines of the worker too)."""
+    process = gateway_process(
+        clean_services.log_dir, clean_services.env(GATEWAY_WORKERS="2", LOG_LEVEL="INFO")
+    )
     process.start(ready_path="/health/ready")
     assert process.process is not None
     parent = process.process.pid
@@ -78,12 +82,18 @@ async def test_workers_share_one_port_and_stop_together(clean_services: Services
         assert len(workers) == 1  # worker 0 is the process itself
         async with aiohttp.ClientSession(base_url=process.url) as client:
             account = await ready_account(client)  # any worker can serve any step
-            async with client.get("/accounts/me", headers=account.bearer) as me:
-                assert me.status == 200
+            for _ in range(20):  # on new connections: both workers serve some
+                async with client.get(
+                    "/accounts/me", headers={**account.bearer, "Connection": "close"}
+                ) as me:
+                    assert me.status == 200
     finally:
         code = process.stop()
     assert code == 0
     assert not any(_alive(pid) for pid in workers)
+    lines = [json.loads(line) for line in process.log_path.read_text().splitlines() if line]
+    served = [line for line in lines if line.get("route") == "/accounts/me"]
+    assert len(served) == 20
 
 
 def _children(pid: int) -> list[int]:
