@@ -57,10 +57,14 @@ class UpstreamFailure(GatewayError):
         upstream_status: int | None = None,
         headers: Mapping[str, str] | None = None,
         retryable: bool = False,
+        in_2026: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(status, code, message, headers=headers)
         self.upstream_status = upstream_status
         self.retryable = retryable
+        # the ``code`` and ``message`` Data Connect 2026 gives (or would give) this refusal:
+        # what the 2026 surface answers, where ``code``/``message`` are in v5 words
+        self.in_2026 = in_2026
 
 
 def bad_request(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gateway.enedis import upstream_errors
+from gateway.enedis import upstream_errors, upstream_errors_2026
 from gateway.errors import UpstreamFailure
 
 NO_DATA_CODES = frozenset({"no_data_found", "STM-ERR-0000014", "STM-ERR-0000020"})
@@ -30,9 +30,14 @@ NOT_HOLDER_CODES = frozenset({"ADAM-DC-0008"})
 
 
 #: Data Connect 2026 answers ``{"code": "<status>", "message": ...}``: its refusals as the
-#: v5 errors of the same meaning (the v5 and legacy surfaces keep their clients' codes).
+#: v5 errors of the same meaning (the v5 and legacy surfaces keep their clients' codes;
+#: the 2026 surface answers Enedis' own words, ``UpstreamFailure.in_2026``).
 FROM_2026: dict[tuple[int, str], upstream_errors.UpstreamError] = {
     (403, "403"): upstream_errors.NO_CONSENT,
+}
+#: The other way, for a 2026 client of a gateway on the v5 upstream (``ENEDIS_API=v5``).
+TO_2026: dict[str, upstream_errors_2026.Error2026] = {
+    upstream_errors.NO_CONSENT.code: upstream_errors_2026.NOT_HOLDER,
 }
 
 
@@ -100,10 +105,23 @@ def upstream_failure(
         )
     translated = FROM_2026.get((status, code))
     if translated is not None:  # a Data Connect 2026 refusal, said as v5 said it
-        return UpstreamFailure(status, translated.code, translated.message, upstream_status=status)
+        return UpstreamFailure(
+            status,
+            translated.code,
+            translated.message,
+            upstream_status=status,
+            in_2026=(code, message or translated.message),
+        )
     known = upstream_errors.find(status, code, message or None, api="data") if code else None
     if known is not None:
-        return UpstreamFailure(status, known.code, message or known.message, upstream_status=status)
+        as_2026 = TO_2026.get(known.code)
+        return UpstreamFailure(
+            status,
+            known.code,
+            message or known.message,
+            upstream_status=status,
+            in_2026=(as_2026.code, as_2026.message) if as_2026 is not None else None,
+        )
     return UpstreamFailure(
         502,
         code or f"GW-UPSTREAM-{status}",

@@ -18,7 +18,13 @@ from typing import Any
 from aiohttp import web
 
 from gateway import state
-from gateway.errors import QUOTA_EXCEEDED, GatewayError, problem_body, status_title
+from gateway.errors import (
+    QUOTA_EXCEEDED,
+    GatewayError,
+    UpstreamFailure,
+    problem_body,
+    status_title,
+)
 from gateway.routing import Handler, Surface, spec_of
 from gateway.web.errors import error_page
 
@@ -39,7 +45,10 @@ def render(request: web.Request, error: GatewayError) -> web.Response:
         if error.hint:
             body["hint"] = error.hint
     elif surface is Surface.V2026:
-        body = {"code": error.code, "message": error.message}
+        code, message = error.code, error.message
+        if isinstance(error, UpstreamFailure) and error.in_2026 is not None:
+            code, message = error.in_2026  # Enedis' refusal in its 2026 words
+        body = {"code": code, "message": message}
     elif surface is Surface.LEGACY:
         if error.code == QUOTA_EXCEEDED:
             # the earlier gateway's convention, which its clients read as "limit reached"
