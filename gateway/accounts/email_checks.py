@@ -82,7 +82,7 @@ async def _account_of_link(accounts: Accounts, token: str) -> AccountRow:
     parsed = link_account(token)
     if parsed is None:
         raise _invalid_link()
-    async with accounts._db() as conn:
+    async with accounts.connection() as conn:
         row = await repository.account_by_id(conn, parsed[0])
     if row is None:
         raise _invalid_link()
@@ -91,13 +91,13 @@ async def _account_of_link(accounts: Accounts, token: str) -> AccountRow:
 
 async def account_by_email(accounts: Accounts, email: str) -> AccountRow | None:
     """The account of an address (case-insensitive), for a reset link."""
-    async with accounts._db() as conn:
+    async with accounts.connection() as conn:
         return await repository.account_by_email(conn, email.lower())
 
 
 async def verified_at(accounts: Accounts, account_id: str) -> datetime | None:
     """When the account's address was checked (None: not yet)."""
-    async with accounts._db() as conn:
+    async with accounts.connection() as conn:
         return await repository.email_verified_at(conn, account_id)
 
 
@@ -110,7 +110,7 @@ async def confirm_address(accounts: Accounts, token: str) -> AccountRow:
     row = await _account_of_link(accounts, token)
     if not link_ok(accounts.keyring, VERIFY, token, row.email_key):
         raise _invalid_link()
-    async with accounts._db() as conn:
+    async with accounts.connection() as conn:
         if not await repository.mark_email_verified(conn, row.id, row.email_key):
             raise _invalid_link()
     return row
@@ -133,6 +133,6 @@ async def reset_password(
     password_hash = await asyncio.to_thread(
         crypto.hash_password, new_password, accounts.password_cost
     )
-    async with accounts._db() as conn:
+    async with accounts.connection() as conn:
         await repository.set_password_hash(conn, row.id, password_hash)
     return credentials

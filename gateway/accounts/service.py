@@ -194,7 +194,9 @@ class Accounts:
     # -- database access -------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _db(self, *, transaction: bool = False) -> AsyncIterator[Any]:
+    async def connection(self, *, transaction: bool = False) -> AsyncIterator[Any]:
+        """A pooled PostgreSQL connection (in a transaction when asked); a database that
+        cannot be reached is a 503 (``database_unavailable``)."""
         try:
             async with self.pool.acquire() as conn:
                 if transaction:
@@ -283,7 +285,7 @@ class Accounts:
         hit = None if fresh else self._cached_secret(digest)
         cached = hit is not None
         if hit is None:
-            async with self._db() as conn:
+            async with self.connection() as conn:
                 row = await repository.account_by_digest(conn, digest)
             if row is not None:
                 hit = _SecretHit(
@@ -357,7 +359,7 @@ class Accounts:
         account_id: str | None = None
         if client_id:
             try:
-                async with self._db() as conn:
+                async with self.connection() as conn:
                     account_id = await repository.account_id_by_client_id(conn, client_id[:200])
             except GatewayError:
                 account_id = None
@@ -397,7 +399,7 @@ class Accounts:
     # -- snapshots ---------------------------------------------------------------------------
 
     async def _snapshot_from_db(self, account_id: str) -> Snapshot | None:
-        async with self._db() as conn:
+        async with self.connection() as conn:
             rows = await repository.snapshot_rows(conn, account_id)
         if not rows:
             return None
@@ -539,7 +541,7 @@ class Accounts:
             crypto.seal_secret, client_secret, password, account_id, cost
         )
         try:
-            async with self._db() as conn:
+            async with self.connection() as conn:
                 await repository.insert_account(
                     conn,
                     account_id=account_id,
@@ -564,7 +566,7 @@ class Accounts:
     ) -> AccountRow:
         """The account, once ``password`` is confirmed (throttled per account and address)."""
         address = self.addresses.digest(client_address)
-        async with self._db() as conn:
+        async with self.connection() as conn:
             if principal is not None:
                 row = await repository.account_by_id(conn, principal.account_id)
             elif email is not None:
@@ -612,7 +614,7 @@ class Accounts:
         sealed = await asyncio.to_thread(
             crypto.seal_secret, secret, password, account.id, self.password_cost
         )
-        async with self._db(transaction=True) as conn:
+        async with self.connection(transaction=True) as conn:
             version = await repository.rotate_secret(
                 conn, account.id, self.keyring.secret_digest(secret), sealed
             )
@@ -630,7 +632,7 @@ class Accounts:
 
     async def delete_account(self, account_id: str, cache: CacheStore) -> None:
         """The account, its usage points, consents, tokens, counters and cache: all gone."""
-        async with self._db(transaction=True) as conn:
+        async with self.connection(transaction=True) as conn:
             if not await repository.delete_account(conn, account_id):
                 raise GatewayError(404, "account_not_found", "This account no longer exists.")
             try:
@@ -648,7 +650,7 @@ class Accounts:
         log.info("account deleted", extra={"account": account_id})
 
     async def account(self, account_id: str) -> tuple[AccountRow, int] | None:
-        async with self._db() as conn:
+        async with self.connection() as conn:
             row = await repository.account_by_id(conn, account_id)
             if row is None:
                 return None
@@ -662,7 +664,7 @@ class Accounts:
 
     async def is_admin(self, principal: Principal) -> bool:
         """``admin_rights`` of the account, read now (admin routes only: one DB read)."""
-        async with self._db() as conn:
+        async with self.connection() as conn:
             row = await repository.account_by_id(conn, principal.account_id)
         return row is not None and self.admin_rights(row)
 
@@ -739,7 +741,7 @@ class Accounts:
                 account_id = await self._take_state(params.get("state"))
             except GatewayError:
                 raise ConsentRefused(code) from None
-            async with self._db() as conn:
+            async with self.connection() as conn:
                 await repository.audit(
                     conn, account_id, "refused" if code == "access_denied" else "error", 0, code
                 )
@@ -748,7 +750,7 @@ class Accounts:
         if autorisation_id is not None:
             account_id, issued_at = await self._take_state_issued(params.get("state"))
             if not is_autorisation_id(autorisation_id.strip()):
-                async with self._db() as conn:
+                async with self.connection() as conn:
                     await repository.audit(conn, account_id, "error", 0, "invalid_autorisation_id")
                 raise GatewayError(
                     400,
@@ -779,12 +781,12 @@ class Accounts:
                 )
             ids = parse_usage_point_ids(params.get("usage_point_id"))
         except GatewayError as exc:
-            async with self._db() as conn:
+            async with self.connection() as conn:
                 await repository.audit(conn, account_id, "error", 0, exc.code)
             raise
         start = datetime.now(UTC).replace(microsecond=0)
         expires = add_duration(start, self.settings.consent_duration)
-        async with self._db(transaction=True) as conn:
+        async with self.connection(transaction=True) as conn:
             if not await repository.account_exists(conn, account_id):
                 raise GatewayError(
                     400, "invalid_state", "The account of this consent is gone.", field="state"
@@ -823,7 +825,7 @@ class Accounts:
             return None
         account_id = pending.account_id
         if not points:
-            async with self._db() as conn:
+            async with self.connection() as conn:
                 await repository.audit(conn, account_id, "error", 0, "not_verified")
             raise GatewayError(
                 403,
@@ -836,7 +838,7 @@ class Accounts:
         fallback = add_duration(start, self.settings.consent_duration)
         new = existing = 0
         moved: list[tuple[str, str]] = []
-        async with self._db(transaction=True) as conn:
+        async with self.connection(transaction=True) as conn:
             if not await repository.account_exists(conn, account_id):
                 raise GatewayError(
                     400, "invalid_state", "The account of this consent is gone.", field="state"
@@ -898,7 +900,7 @@ class Accounts:
 
     async def mark_revoked(self, account_id: str, usage_point_id: str) -> None:
         """Enedis refused a call for this point (not the holder): its consent is revoked."""
-        async with self._db() as conn:
+        async with self.connection() as conn:
             changed = await repository.mark_revoked(conn, account_id, usage_point_id)
             if changed:
                 await repository.audit(conn, account_id, "revoked", 1, "enedis_refused")
@@ -909,13 +911,13 @@ class Accounts:
     # -- usage points ---------------------------------------------------------------------------
 
     async def list_points(self, principal: Principal) -> list[UsagePointRow]:
-        async with self._db() as conn:
+        async with self.connection() as conn:
             return await repository.list_points(conn, principal.account_id)
 
     async def rename_point(
         self, principal: Principal, usage_point_id: str, name: str | None
     ) -> UsagePointRow | None:
-        async with self._db() as conn:
+        async with self.connection() as conn:
             return await repository.rename_point(conn, principal.account_id, usage_point_id, name)
 
     async def delete_point(
@@ -923,7 +925,7 @@ class Accounts:
     ) -> bool:
         """Forget a usage point of the account and purge its cache."""
         account_id = principal.account_id
-        async with self._db(transaction=True) as conn:
+        async with self.connection(transaction=True) as conn:
             if not await repository.delete_point(conn, account_id, usage_point_id):
                 return False
             try:
@@ -954,7 +956,7 @@ class Accounts:
         raise GatewayError(401, "admin_required", "The ADMIN_API_KEY is not valid.")
 
     async def admin_accounts(self, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-        async with self._db() as conn:
+        async with self.connection() as conn:
             records, total = await repository.admin_list(conn, limit, offset)
         ids = [str(record["id"]) for record in records]
         try:
@@ -979,7 +981,7 @@ class Accounts:
     async def _require_account(self, account_id: str) -> None:
         if not is_uuid(account_id):
             raise GatewayError(404, "account_not_found", "No such account.", field="account_id")
-        async with self._db() as conn:
+        async with self.connection() as conn:
             if not await repository.account_exists(conn, account_id):
                 raise GatewayError(404, "account_not_found", "No such account.", field="account_id")
 

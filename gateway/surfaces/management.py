@@ -595,7 +595,7 @@ async def _still_pending(
 # -- usage points -------------------------------------------------------------------------------
 
 
-def _point(row: UsagePointRow, history: History | None = None) -> dict[str, Any]:
+def point_view(row: UsagePointRow, history: History | None = None) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     status = row.consent_status
@@ -633,7 +633,7 @@ async def list_points(request: web.Request) -> web.Response:
     history = await request.app[state.IMPORTS].history(principal.account_id)
     return _json(
         _POINTS,
-        {"usage_points": [_point(row, history.get(row.usage_point_id)) for row in rows]},
+        {"usage_points": [point_view(row, history.get(row.usage_point_id)) for row in rows]},
     )
 
 
@@ -658,7 +658,7 @@ async def rename_point(request: web.Request) -> web.Response:
     )
     if row is None:
         raise _point_not_found()
-    return _json(_POINT, _point(row))
+    return _json(_POINT, point_view(row))
 
 
 @docs(

@@ -15,7 +15,7 @@ from gateway.enedis.catalogue import BY_NAME
 from gateway.enedis.rules import paris_today
 from gateway.errors import GatewayError
 from gateway.quota import CACHED, UPSTREAM
-from gateway.surfaces.management import _point as point_view
+from gateway.surfaces.management import point_view
 from gateway.web import charts, flash
 from gateway.web.csrf import checked_form
 from gateway.web.i18n import translate
