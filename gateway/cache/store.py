@@ -111,12 +111,55 @@ class Lookup:
     missing: list[date | str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class PointCache:
+    """One account's view of one usage point's cache for one endpoint: what every cache
+    operation of a request shares (the account, its key, the point, the endpoint), bound
+    once (``CacheStore.view``)."""
+
+    cache: CacheStore
+    account_id: str
+    key: bytes
+    usage_point_id: str
+    endpoint: Endpoint
+
+    async def lookup(self, days: list[date | str]) -> Lookup:
+        return await self.cache.lookup(
+            self.account_id, self.key, self.usage_point_id, self.endpoint, days
+        )
+
+    async def lookup_answer(self, start: date, end: date, dialect: str) -> bytes | None:
+        return await self.cache.lookup_answer(
+            self.account_id, self.key, self.usage_point_id, self.endpoint, start, end, dialect
+        )
+
+    async def write(
+        self, entries: dict[date | str, Entry], today: date, answer: Answer | None = None
+    ) -> None:
+        await self.cache.write(
+            self.account_id, self.key, self.usage_point_id, self.endpoint, entries, today, answer
+        )
+
+    def write_later(
+        self, entries: dict[date | str, Entry], today: date, answer: Answer | None = None
+    ) -> None:
+        self.cache.write_later(
+            self.account_id, self.key, self.usage_point_id, self.endpoint, entries, today, answer
+        )
+
+
 class CacheStore:
     def __init__(self, store: SharedStore, keyring: Keyring, settings: Settings) -> None:
         self.store = store
         self.keyring = keyring
         self.settings = settings
         self._pending: dict[str, set[asyncio.Task[None]]] = {}  # background writes by account
+
+    def view(
+        self, account_id: str, key: bytes, usage_point_id: str, endpoint: Endpoint
+    ) -> PointCache:
+        """The account's view of one point's cache for ``endpoint``."""
+        return PointCache(self, account_id, key, usage_point_id, endpoint)
 
     # -- background writes --------------------------------------------------------------
 

@@ -134,20 +134,28 @@ class Forwarder:
     ) -> None:
         """End ``claim`` on ``call`` (on all its calls by default): whoever waits goes on,
         or fails with ``failure`` (the claimant's reservation was refused: the requests
-        of one call are of the point's one holder, whose allowance it is)."""
+        of one call are of the point's one holder, whose allowance it is). A refused claim
+        stays ``ANSWER_LINGER_SECONDS`` for the requests that saw it but have not come to
+        wait for it yet (as an answer stays for those that could not see it)."""
         for each in claim.futures if call is None else (call,):
             held = claim.futures.get(each)
-            if held is None:
-                continue
-            if self._claims.get(each) is held:
-                del self._claims[each]
-            if held.done():
+            if held is None or held.done():
                 continue
             if failure is None:
+                if self._claims.get(each) is held:
+                    del self._claims[each]
                 held.set_result(None)
-            else:
-                held.set_exception(failure)
-                held.exception()  # nobody may be waiting: not an unretrieved error
+                continue
+            held.set_exception(failure)
+            held.exception()  # nobody may be waiting: not an unretrieved error
+            if self._claims.get(each) is held:
+                asyncio.get_running_loop().call_later(
+                    ANSWER_LINGER_SECONDS, self._drop_claim, each, held
+                )
+
+    def _drop_claim(self, call: UpstreamCall | Exchange, held: asyncio.Future[None]) -> None:
+        if self._claims.get(call) is held:
+            del self._claims[call]
 
     def _joinable(
         self, call: UpstreamCall | Exchange, since: float | None

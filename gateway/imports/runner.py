@@ -164,8 +164,8 @@ class Importer:
             endpoint = call.endpoint
             if endpoint.name not in absent:
                 await self._check(account_id, usage_point_id)
-                wanted = days_of(endpoint, call.start, call.end)
-                lookup = await self.cache.lookup(account_id, key, usage_point_id, endpoint, wanted)
+                point = self.cache.view(account_id, key, usage_point_id, endpoint)
+                lookup = await point.lookup(days_of(endpoint, call.start, call.end))
                 with_data = sum(1 for entry in lookup.fresh.values() if entry.readings is not None)
                 missing = [day for day in lookup.missing if isinstance(day, date)]
                 for start, end in runs(missing, adapter.max_days(endpoint)):
@@ -175,9 +175,7 @@ class Importer:
                         absent.add(endpoint.name)
                         break
                     entries = adapter.to_entries(sub, body)
-                    await self.cache.write(
-                        account_id, key, usage_point_id, endpoint, entries, today
-                    )
+                    await point.write(entries, today)
                     if not self.cache.store.available:
                         raise StoreLost  # not written: never counted as imported
                     with_data += sum(1 for entry in entries.values() if entry.readings is not None)

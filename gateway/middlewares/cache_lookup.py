@@ -61,10 +61,11 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
         return await handler(request)
     data: DataRequest = request[DATA_REQUEST]
     principal = request[PRINCIPAL]
-    cache = request.app[state.CACHE]
     endpoint = data.endpoint
     adapter = request.app[state.FORWARDER].adapter
-    account_id, key = principal.account_id, principal.cache_key
+    cache = request.app[state.CACHE].view(
+        principal.account_id, principal.cache_key, data.usage_point_id, endpoint
+    )
     probe: HitProbe | None = request.get(HIT_PROBE)
     if probe is not None:  # the memo was read (and charged) with auth's round trip
         memo = probe.memo_body(principal)
@@ -74,9 +75,7 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
             return _mark(request, web.Response(body=memo, content_type="application/json"), "HIT")
         await probe.refund()  # a memo that does not open or is no longer fresh
     elif data.cache is CacheMode.USE and data.start is not None and data.end is not None:
-        memo = await cache.lookup_answer(
-            account_id, key, data.usage_point_id, endpoint, data.start, data.end, data.dialect
-        )
+        memo = await cache.lookup_answer(data.start, data.end, data.dialect)
         if memo is not None:
             await request[QUOTA].charge_cached()
             return _mark(request, web.Response(body=memo, content_type="application/json"), "HIT")
@@ -96,7 +95,7 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
             request[CACHE_READ_AT] = probe.read_at  # the days were read with the memo
         else:
             request[CACHE_READ_AT] = time.monotonic()
-            lookup = await cache.lookup(account_id, key, data.usage_point_id, endpoint, days)
+            lookup = await cache.lookup(days)
         lookup_fresh, lookup_stale, missing = lookup.fresh, lookup.stale, lookup.missing
 
     today = paris_today()
@@ -105,9 +104,7 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
         hit = json_response(build_body(data, lookup_fresh), "HIT")
         answer = _answer(data, hit, lookup_fresh)
         if answer is not None:
-            cache.write_later(
-                account_id, key, data.usage_point_id, endpoint, {}, today, answer=answer
-            )
+            cache.write_later({}, today, answer=answer)
         return _mark(request, hit, "HIT")
 
     request[PLAN] = plan_calls(data, missing, adapter)
@@ -117,9 +114,7 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
     except UpstreamFailure as failure:
         fetched = request.get(FETCHED)
         if fetched is not None and fetched.entries:
-            cache.write_later(
-                account_id, key, data.usage_point_id, endpoint, fetched.entries, today
-            )
+            cache.write_later(fetched.entries, today)
         if not failure.retryable or not all(day in lookup_stale for day in missing):
             raise
         await request[QUOTA].charge_cached()
@@ -132,13 +127,5 @@ async def cache_lookup(request: web.Request, handler: Handler) -> web.StreamResp
         status = "PARTIAL"
         response = json_response(build_body(data, {**lookup_fresh, **fetched.entries}), status)
     assert isinstance(response, web.Response)
-    cache.write_later(
-        account_id,
-        key,
-        data.usage_point_id,
-        endpoint,
-        fetched.entries,
-        today,
-        answer=_answer(data, response, lookup_fresh),
-    )
+    cache.write_later(fetched.entries, today, answer=_answer(data, response, lookup_fresh))
     return _mark(request, response, status)
