@@ -18,7 +18,6 @@ batch of its last ``ACCESS_FLUSH_SECONDS``.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import json
@@ -28,6 +27,8 @@ import sys
 import time
 from collections.abc import Callable
 from typing import IO, Any
+
+from gateway.flush_soon import FlushSoon
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -185,25 +186,17 @@ class JsonLinesHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self.setFormatter(JsonFormatter())
         self.addFilter(RedactingFilter())
         self._pending: list[dict[str, Any]] = []
-        self._flush_loop: asyncio.AbstractEventLoop | None = None
+        self._soon = FlushSoon(ACCESS_FLUSH_SECONDS, self.write_pending)
 
     def defer(self, entry: dict[str, Any]) -> None:
         """Write the access line of ``entry`` (a ``JsonFormatter`` entry, redacted) soon."""
         self._pending.append(entry)
         if len(self._pending) >= ACCESS_BATCH_LINES:
             self.write_pending()
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.write_pending()
-            return
-        if self._flush_loop is not loop:
-            self._flush_loop = loop
-            loop.call_later(ACCESS_FLUSH_SECONDS, self.write_pending)
+        else:
+            self._soon.request()
 
     def write_pending(self) -> None:
-        self._flush_loop = None
         pending, self._pending = self._pending, []
         if not pending:
             return

@@ -32,6 +32,7 @@ class QuotaGuard:
         allowance used after them."""
         if calls > 0:
             self.prepaid += calls
+            self.upstream_reserved += calls
             self.usage = Usage(UPSTREAM, self.quotas.limits[UPSTREAM], used)
 
     async def charge_cached(self) -> None:
@@ -42,15 +43,13 @@ class QuotaGuard:
         prepaid = min(self.prepaid, max(calls, 0))
         if calls > prepaid:  # refused: the prepaid call stays unused (given back at the end)
             self.usage = await self.quotas.charge(self.account_id, UPSTREAM, calls - prepaid)
+            self.upstream_reserved += calls - prepaid
         self.prepaid -= prepaid
-        self.upstream_reserved += max(calls, 0)
 
     async def release_prepaid(self) -> None:
         """Give back what the hot read reserved and the request did not use."""
-        if self.prepaid > 0:
-            self.upstream_reserved += self.prepaid
-            calls, self.prepaid = self.prepaid, 0
-            await self.refund_upstream(calls)
+        calls, self.prepaid = self.prepaid, 0
+        await self.refund_upstream(calls)
 
     async def charge_upstream_made(self, calls: int) -> None:
         """Count calls that were made without a reservation (a lost race to join one)."""
@@ -81,15 +80,13 @@ async def quota(request: web.Request, handler: Handler) -> web.StreamResponse:
     if probe is not None:
         guard.take_prepaid(*probe.take_prepaid())
     try:
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        finally:
+            await guard.release_prepaid()
     except GatewayError as error:
-        await guard.release_prepaid()
         for name, value in guard.headers().items():
             error.headers.setdefault(name, value)
         raise
-    except BaseException:
-        await guard.release_prepaid()
-        raise
-    await guard.release_prepaid()
     response.headers.update(guard.headers())
     return response

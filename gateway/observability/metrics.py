@@ -38,7 +38,6 @@ Prometheus names (``/metrics``):
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections import Counter as Tally
 from typing import Any
@@ -56,6 +55,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from gateway.flush_soon import FlushSoon
 from gateway.observability import env
 
 __all__ = [
@@ -208,20 +208,12 @@ class _Batch:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, str, float]] = []
         self.cache: Tally[str] = Tally()
-        self.loop: asyncio.AbstractEventLoop | None = None  # where a flush is scheduled
 
-    def schedule(self) -> None:
+    def recorded(self) -> None:
         if len(self.requests) >= BATCH_LIMIT:
             flush()
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            flush()
-            return
-        if self.loop is not loop:
-            self.loop = loop
-            loop.call_later(FLUSH_SECONDS, flush)
+        else:
+            _soon.request()
 
 
 _batch = _Batch()
@@ -235,7 +227,6 @@ def pending() -> int:
 def flush() -> None:
     """Give the recordings kept since the last flush to the instruments."""
     batch = _batch
-    batch.loop = None
     requests, batch.requests = batch.requests, []
     cache, batch.cache = batch.cache, Tally()
     if not requests and not cache:
@@ -257,6 +248,9 @@ def flush() -> None:
         instruments.cache.add(count, {"outcome": outcome})
 
 
+_soon = FlushSoon(FLUSH_SECONDS, flush)
+
+
 def _one_of(value: str, allowed: frozenset[str]) -> str:
     return value if value in allowed else "other"
 
@@ -271,13 +265,13 @@ def record_request(route: str, method: str, status: int, seconds: float) -> None
     """One HTTP request answered: ``route`` is the route TEMPLATE (``unmatched`` when none)."""
     method = method if method in METHODS else _one_of(method.upper(), METHODS)
     _batch.requests.append((route, method, str(status), max(seconds, 0.0)))
-    _batch.schedule()
+    _batch.recorded()
 
 
 def record_cache(outcome: str) -> None:
     """A cache lookup: ``hit``, ``miss``, ``partial``, ``stale`` or ``bypass``."""
     _batch.cache[_one_of(outcome, CACHE_OUTCOMES)] += 1
-    _batch.schedule()
+    _batch.recorded()
 
 
 def record_upstream_call(endpoint: str, status: int | str) -> None:
